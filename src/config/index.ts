@@ -1,0 +1,141 @@
+// Environment configuration, parsed once at start. Fails fast listing every bad variable,
+// because a half-configured server that starts anyway is worse than one that refuses to.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export type Role = 'api' | 'worker' | 'scheduler';
+export const ALL_ROLES: Role[] = ['api', 'worker', 'scheduler'];
+
+const urlOrEmpty = z.string().url().optional();
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  SWITCHBOARD_DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** PostgreSQL schema for this installation (several installations, or test isolation, in one database). */
+  SWITCHBOARD_PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
+  ROLES: z
+    .string()
+    .default('api,worker,scheduler')
+    .transform((v, ctx) => {
+      const roles = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const r of roles) {
+        if (!ALL_ROLES.includes(r as Role)) {
+          ctx.addIssue({ code: 'custom', message: `unknown role "${r}" (use api, worker, scheduler)` });
+        }
+      }
+      if (roles.length === 0) ctx.addIssue({ code: 'custom', message: 'at least one role is required' });
+      return roles as Role[];
+    }),
+  SWITCHBOARD_SECRET_KEY: z.string().optional(),
+  SWITCHBOARD_SECRET_KEY_FILE: z.string().optional(),
+  SWITCHBOARD_ADMIN_EMAIL: z.string().email().optional(),
+  SWITCHBOARD_ADMIN_PASSWORD: z.string().min(8).optional(),
+  SITE_URL: urlOrEmpty,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TELEGRAM_API_ROOT: z.string().url().default('https://api.telegram.org'),
+  GOOGLE_OAUTH_ROOT: z.string().url().default('https://oauth2.googleapis.com'),
+  GOOGLE_API_ROOT: z.string().url().default('https://www.googleapis.com'),
+  MICROSOFT_LOGIN_ROOT: z.string().url().default('https://login.microsoftonline.com'),
+  MICROSOFT_GRAPH_ROOT: z.string().url().default('https://graph.microsoft.com'),
+  FACEBOOK_GRAPH_ROOT: z.string().url().default('https://graph.facebook.com'),
+  /** Cookie `Secure` flag; on by default when SITE_URL is https. */
+  SWITCHBOARD_SECURE_COOKIES: z.enum(['true', 'false']).optional(),
+  /** Max request body in bytes (JSON and uploads). */
+  SWITCHBOARD_BODY_LIMIT: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  pgSchema?: string;
+  redisUrl?: string;
+  roles: Role[];
+  secretKey?: string;
+  adminEmail?: string;
+  adminPassword?: string;
+  siteUrl: string;
+  logLevel: string;
+  secureCookies: boolean;
+  bodyLimit: number;
+  roots: {
+    telegram: string;
+    googleOAuth: string;
+    googleApi: string;
+    microsoftLogin: string;
+    microsoftGraph: string;
+    facebookGraph: string;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** Reads `X_FILE` into `X` for secret variables, so keys can come from mounted secret files. */
+function withFileVariants(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const name of ['SWITCHBOARD_SECRET_KEY', 'SWITCHBOARD_ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL']) {
+    const file = env[`${name}_FILE`];
+    if (file && !env[name]) {
+      try {
+        out[name] = readFileSync(file, 'utf8').trim();
+      } catch (e) {
+        problems.push(`${name}_FILE: cannot read ${file} (${(e as Error).message})`);
+      }
+    }
+  }
+  return out;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const merged = withFileVariants(env, problems);
+  // Empty strings in the environment mean "unset", as in most twelve-factor tools.
+  const cleaned = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  const siteUrl = (e.SITE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.SWITCHBOARD_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    pgSchema: e.SWITCHBOARD_PG_SCHEMA,
+    redisUrl: e.REDIS_URL,
+    roles: e.ROLES,
+    secretKey: e.SWITCHBOARD_SECRET_KEY,
+    adminEmail: e.SWITCHBOARD_ADMIN_EMAIL,
+    adminPassword: e.SWITCHBOARD_ADMIN_PASSWORD,
+    siteUrl,
+    logLevel: e.LOG_LEVEL,
+    secureCookies: e.SWITCHBOARD_SECURE_COOKIES ? e.SWITCHBOARD_SECURE_COOKIES === 'true' : siteUrl.startsWith('https:'),
+    bodyLimit: e.SWITCHBOARD_BODY_LIMIT,
+    roots: {
+      telegram: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+      googleOAuth: e.GOOGLE_OAUTH_ROOT.replace(/\/+$/, ''),
+      googleApi: e.GOOGLE_API_ROOT.replace(/\/+$/, ''),
+      microsoftLogin: e.MICROSOFT_LOGIN_ROOT.replace(/\/+$/, ''),
+      microsoftGraph: e.MICROSOFT_GRAPH_ROOT.replace(/\/+$/, ''),
+      facebookGraph: e.FACEBOOK_GRAPH_ROOT.replace(/\/+$/, ''),
+    },
+  };
+}
+

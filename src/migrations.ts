@@ -1,0 +1,23 @@
+// The one set of migrations, run at start and by `switchboard migrate`, on SQLite and PostgreSQL.
+// Names are "<NNNN>_<area>_<what>": 00xx platform, 01xx identity, 02xx settings, 03xx crm,
+// 04xx mail, 05xx chat. Never edit a migration that has landed; add a new one.
+import type { Migration } from 'kysely';
+import { secretsMigrations } from './platform/crypto/migrations.js';
+import { jobsMigrations } from './platform/jobs/migrations.js';
+import { leasesMigrations } from './platform/leases/migrations.js';
+import { identityMigrations } from './modules/identity/migrations.js';
+import { settingsMigrations } from './modules/settings/migrations.js';
+import { crmMigrations } from './modules/crm/migrations.js';
+import { mailMigrations } from './modules/mail/migrations.js';
+import { chatMigrations } from './modules/chat/migrations.js';
+
+export const migrations: Record<string, Migration> = {
+  ...secretsMigrations,
+  ...jobsMigrations,
+  ...leasesMigrations,
+  ...identityMigrations,
+  ...settingsMigrations,
+  ...crmMigrations,
+  ...mailMigrations,
+  ...chatMigrations,
+};

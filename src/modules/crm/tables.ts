@@ -1,0 +1,3 @@
+// Table types of the crm module (see src/platform/db/index.ts for the cross-dialect conventions).
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface CrmTables {}

@@ -1,0 +1,138 @@
+// Kysely over SQLite (embedded default) or PostgreSQL (DATABASE_URL).
+// Cross-dialect conventions every module follows (so one set of migrations runs on both):
+//   - ids are text UUIDs (crypto.randomUUID());
+//   - timestamps are ISO-8601 UTC text from `nowIso()` (fixed width, so they sort as text);
+//   - booleans are integer 0/1 (better-sqlite3 cannot bind JS booleans) — use `toBool`/`fromBool`;
+//   - JSON is text — use `toJson`/`fromJson`;
+//   - row locks: `forUpdate(qb, dialect)` adds FOR UPDATE [SKIP LOCKED] on PostgreSQL only;
+//     SQLite serialises writers itself (one connection per process, BEGIN IMMEDIATE).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SelectQueryBuilder } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DbHandle<DB> {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  /** PostgreSQL schema to use (tests isolate themselves in a schema of their own). */
+  pgSchema?: string;
+  /** SQLite file name inside dataDir, or ':memory:'. */
+  sqliteFile?: string;
+  poolSize?: number;
+}
+
+// int8/bigint come back from pg as strings; our counters fit in 2^53, so parse them as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+export async function openDatabase<DB>(opts: OpenDbOptions): Promise<DbHandle<DB>> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      ...(opts.pgSchema ? { options: `-c search_path=${opts.pgSchema}` } : {}),
+    });
+    // A dropped idle connection must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    if (opts.pgSchema) {
+      const c = await pool.connect();
+      try {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS "${opts.pgSchema.replace(/"/g, '')}"`);
+      } finally {
+        c.release();
+      }
+    }
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  const file = opts.sqliteFile ?? 'switchboard.db';
+  let path = file;
+  if (file !== ':memory:') {
+    mkdirSync(opts.dataDir, { recursive: true });
+    path = join(opts.dataDir, file);
+  }
+  const sqlite = new BetterSqlite3(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 10000');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+export function nowIso(date: Date = new Date()): string {
+  return date.toISOString();
+}
+
+export function newId(): string {
+  return crypto.randomUUID();
+}
+
+export function toBool(v: boolean): number {
+  return v ? 1 : 0;
+}
+
+export function fromBool(v: unknown): boolean {
+  return v === 1 || v === true || v === '1';
+}
+
+export function toJson(v: unknown): string {
+  return JSON.stringify(v ?? null);
+}
+
+export function fromJson<T>(v: unknown, fallback: T): T {
+  if (typeof v !== 'string' || v === '') return fallback;
+  try {
+    return JSON.parse(v) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+/** FOR UPDATE (optionally SKIP LOCKED) on PostgreSQL; a no-op on SQLite, whose writers are serialised. */
+export function forUpdate<DB, TB extends keyof DB, O>(
+  qb: SelectQueryBuilder<DB, TB, O>,
+  dialect: Dialect,
+  opts: { skipLocked?: boolean } = {},
+): SelectQueryBuilder<DB, TB, O> {
+  if (dialect !== 'postgres') return qb;
+  const locked = qb.forUpdate();
+  return opts.skipLocked ? locked.skipLocked() : locked;
+}
+
+/** True when the error is a unique-constraint violation on either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** True when the error is a foreign-key violation on either dialect. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const e = err as { code?: string };
+  return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Case-insensitive "contains" on either dialect (user's % and _ are literal). */
+export function containsCi(column: string, q: string) {
+  return sql<boolean>`lower(${sql.ref(column)}) like ${`%${escapeLike(q.toLowerCase())}%`} escape '\\'`;
+}
+
+/** "starts with" on either dialect (prefix's % and _ are literal). */
+export function startsWith(column: string, prefix: string) {
+  return sql<boolean>`${sql.ref(column)} like ${`${escapeLike(prefix)}%`} escape '\\'`;
+}
+
+export { sql };

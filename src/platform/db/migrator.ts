@@ -1,0 +1,20 @@
+// Runs the one set of migrations (src/migrations.ts) on either dialect.
+// Modules contribute migrations named "<NNNN>_<module>_<what>"; the number orders modules so that
+// foreign keys point backwards (0100 identity, 0200 settings, 0300 crm, 0400 mail, 0500 chat ...).
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+
+export async function migrateToLatest(db: Kysely<any>, migrations: Record<string, Migration>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    // Modules land independently; a later-numbered module may have shipped first.
+    allowUnorderedMigrations: true,
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    const err = result.error as Error;
+    throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${err.message}`, { cause: err });
+  }
+  return result;
+}

@@ -1,0 +1,59 @@
+// Binary blobs (mail attachments, chat files, uploaded sounds) live outside database rows:
+// files under <dataDir>/files by default, addressed by an opaque key. Writes are atomic
+// (temp file + rename), so a crash never leaves a half-written blob under a valid key.
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createHash, randomUUID } from 'node:crypto';
+
+export interface StoredFile {
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+export interface FileStore {
+  put(data: Buffer, hint?: string): Promise<StoredFile>;
+  get(key: string): Promise<Buffer>;
+  stream(key: string): Readable;
+  exists(key: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+}
+
+const KEY_RE = /^[a-z0-9-]+\/[0-9a-f]{2}\/[0-9a-f-]{36}$/;
+
+export function createFileStore(dataDir: string): FileStore {
+  const root = join(dataDir, 'files');
+  const pathOf = (key: string) => {
+    // Keys are ours, but they round-trip through the database: refuse anything path-like.
+    if (!KEY_RE.test(key)) throw new Error(`invalid file key ${key}`);
+    return join(root, key);
+  };
+  return {
+    async put(data, hint = 'blob') {
+      const id = randomUUID();
+      const prefix = hint.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 32) || 'blob';
+      const key = `${prefix}/${id.slice(0, 2)}/${id}`;
+      const path = pathOf(key);
+      await mkdir(join(path, '..'), { recursive: true });
+      const tmp = `${path}.tmp`;
+      await writeFile(tmp, data);
+      await rename(tmp, path);
+      return { key, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    },
+    get: (key) => readFile(pathOf(key)),
+    stream: (key) => createReadStream(pathOf(key)),
+    async exists(key) {
+      try {
+        await stat(pathOf(key));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async delete(key) {
+      await rm(pathOf(key), { force: true });
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// The job queue contract. Two implementations pass one contract suite (test/integration/jobs.contract.test.ts):
+//   - "local": durable jobs in the SQL database, run in-process (embedded default; survive restarts);
+//   - "bullmq": BullMQ on Redis (REDIS_URL), for several worker processes.
+
+export interface BackoffOptions {
+  type: 'fixed' | 'exponential';
+  /** Base delay in ms (exponential: delay * 2^(attempt-1)). */
+  delayMs: number;
+}
+
+export interface EnqueueOptions {
+  /** Deduplication key: while a job with this key is waiting/delayed/active, enqueue returns its id instead of adding another. */
+  jobKey?: string;
+  delayMs?: number;
+  /** Total attempts including the first (default 1 = no retry). */
+  attempts?: number;
+  backoff?: BackoffOptions;
+}
+
+export interface JobContext {
+  id: string;
+  name: string;
+  /** 1 on the first run. */
+  attempt: number;
+  /** Last attempt: a handler may record a permanent failure instead of throwing. */
+  isLastAttempt: boolean;
+  /** An AbortSignal fired when the queue is stopping; long handlers should return early. */
+  signal: AbortSignal;
+}
+
+export type JobHandler<T = any> = (data: T, ctx: JobContext) => Promise<void>;
+
+export interface DefineOptions {
+  /** How many jobs of this name run at once in this process (default 1). */
+  concurrency?: number;
+}
+
+export interface RepeatSpec {
+  /** Fixed interval. */
+  everyMs?: number;
+  /** 5-field cron expression in UTC (minute hour day-of-month month day-of-week). */
+  cron?: string;
+}
+
+/** Thrown by a handler to fail without further retries (e.g. bad credentials). */
+export class PermanentJobError extends Error {
+  readonly permanent = true;
+}
+
+export interface JobQueue {
+  readonly kind: 'local' | 'bullmq';
+  define<T>(name: string, handler: JobHandler<T>, opts?: DefineOptions): void;
+  enqueue<T>(name: string, data: T, opts?: EnqueueOptions): Promise<string>;
+  /** Idempotent by `key`: calling again with the same key replaces the schedule. Runs only where the scheduler role runs. */
+  repeat<T>(key: string, name: string, spec: RepeatSpec, data: T): Promise<void>;
+  removeRepeat(key: string): Promise<void>;
+  /** Starts processing (worker role) and/or firing repeat schedules (scheduler role, one leader). */
+  start(opts: { worker: boolean; scheduler: boolean }): Promise<void>;
+  stop(): Promise<void>;
+  /** Counts for diagnostics (waiting, active, delayed, failed, completed). */
+  counts(name?: string): Promise<Record<'waiting' | 'active' | 'delayed' | 'failed' | 'completed', number>>;
+}
