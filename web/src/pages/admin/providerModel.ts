@@ -1,0 +1,158 @@
+// The provider form's model and the pure rules the spec gives it (M1): security fills the usual
+// port and a usual port fills the security; OAuth needs client ID and secret; Exchange needs
+// "load" or "send". Kept apart from the page so the mapping to the API lives in one place.
+export type Security = 'ssl' | 'starttls' | 'none';
+export type ProviderType = 'imap' | 'exchange';
+export type LoginFormat = 'manual' | 'email' | 'local-part';
+export type AuthMethod = 'basic' | 'oauth';
+
+export interface Provider {
+  id: string;
+  name: string;
+  type?: ProviderType;
+  kind?: ProviderType;
+  imap?: { host: string; port: number; security: Security } | null;
+  smtp?: { host: string; port: number; security: Security } | null;
+  exchange?: { host: string; loadEmails: boolean; sendEmails: boolean } | null;
+  loginFormat: LoginFormat;
+  authMethod?: AuthMethod;
+  auth?: AuthMethod;
+  oauthClientId?: string | null;
+  hasOauthClientSecret?: boolean;
+  hasOAuthClientSecret?: boolean;
+  domains?: string[];
+  builtIn?: boolean;
+  mailboxCount?: number;
+  [k: string]: unknown;
+}
+
+export interface ProviderForm {
+  name: string;
+  type: ProviderType;
+  imapHost: string;
+  imapPort: number | '';
+  imapSecurity: Security;
+  smtpHost: string;
+  smtpPort: number | '';
+  smtpSecurity: Security;
+  exchangeHost: string;
+  loadEmails: boolean;
+  sendEmails: boolean;
+  loginFormat: LoginFormat;
+  authMethod: AuthMethod;
+  oauthClientId: string;
+  oauthClientSecret: string;
+  hasSecret: boolean;
+}
+
+export const emptyForm: ProviderForm = {
+  name: '',
+  type: 'imap',
+  imapHost: '',
+  imapPort: 993,
+  imapSecurity: 'ssl',
+  smtpHost: '',
+  smtpPort: 465,
+  smtpSecurity: 'ssl',
+  exchangeHost: '',
+  loadEmails: true,
+  sendEmails: true,
+  loginFormat: 'email',
+  authMethod: 'basic',
+  oauthClientId: '',
+  oauthClientSecret: '',
+  hasSecret: false,
+};
+
+const IMAP_PORT: Record<Security, number> = { ssl: 993, starttls: 143, none: 143 };
+const SMTP_PORT: Record<Security, number> = { ssl: 465, starttls: 587, none: 25 };
+
+export function portForSecurity(side: 'imap' | 'smtp', security: Security): number {
+  return (side === 'imap' ? IMAP_PORT : SMTP_PORT)[security];
+}
+
+/** The security a well-known port implies, or null for an unusual port (keep the user's choice). */
+export function securityForPort(side: 'imap' | 'smtp', port: number): Security | null {
+  if (side === 'imap') return port === 993 ? 'ssl' : port === 143 ? 'starttls' : null;
+  // 455 appears in some vendor docs as a typo for 465.
+  return port === 465 || port === 455 ? 'ssl' : port === 587 ? 'starttls' : port === 25 ? 'none' : null;
+}
+
+export function fromProvider(p: Provider): ProviderForm {
+  return {
+    name: p.name,
+    type: (p.type ?? p.kind ?? 'imap') as ProviderType,
+    imapHost: p.imap?.host ?? '',
+    imapPort: p.imap?.port ?? 993,
+    imapSecurity: p.imap?.security ?? 'ssl',
+    smtpHost: p.smtp?.host ?? '',
+    smtpPort: p.smtp?.port ?? 465,
+    smtpSecurity: p.smtp?.security ?? 'ssl',
+    exchangeHost: p.exchange?.host ?? '',
+    loadEmails: p.exchange?.loadEmails ?? true,
+    sendEmails: p.exchange?.sendEmails ?? true,
+    loginFormat: p.loginFormat ?? 'email',
+    authMethod: (p.authMethod ?? p.auth ?? 'basic') as AuthMethod,
+    oauthClientId: p.oauthClientId ?? '',
+    oauthClientSecret: '',
+    hasSecret: !!(p.hasOauthClientSecret ?? p.hasOAuthClientSecret),
+  };
+}
+
+export function toBody(f: ProviderForm): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    name: f.name.trim(),
+    type: f.type,
+    loginFormat: f.loginFormat,
+    authMethod: f.authMethod,
+  };
+  if (f.type === 'imap') {
+    body.imap = { host: f.imapHost.trim(), port: Number(f.imapPort), security: f.imapSecurity };
+    body.smtp = { host: f.smtpHost.trim(), port: Number(f.smtpPort), security: f.smtpSecurity };
+  } else {
+    body.exchange = { host: f.exchangeHost.trim(), loadEmails: f.loadEmails, sendEmails: f.sendEmails };
+  }
+  if (f.authMethod === 'oauth') {
+    body.oauthClientId = f.oauthClientId.trim();
+    if (f.oauthClientSecret) body.oauthClientSecret = f.oauthClientSecret;
+  }
+  return body;
+}
+
+/** Client-side checks mirroring the server's, keyed by form field; messages are i18n keys. */
+export function validate(f: ProviderForm): Record<string, 'v.required' | 'v.port' | 'v.loadOrSend'> {
+  const e: Record<string, 'v.required' | 'v.port' | 'v.loadOrSend'> = {};
+  if (!f.name.trim()) e.name = 'v.required';
+  if (f.type === 'imap') {
+    if (!f.imapHost.trim()) e.imapHost = 'v.required';
+    if (!f.smtpHost.trim()) e.smtpHost = 'v.required';
+    if (!(Number(f.imapPort) >= 1 && Number(f.imapPort) <= 65535)) e.imapPort = 'v.port';
+    if (!(Number(f.smtpPort) >= 1 && Number(f.smtpPort) <= 65535)) e.smtpPort = 'v.port';
+  } else {
+    if (!f.exchangeHost.trim()) e.exchangeHost = 'v.required';
+    if (!f.loadEmails && !f.sendEmails) e.loadEmails = 'v.loadOrSend';
+  }
+  if (f.authMethod === 'oauth') {
+    if (!f.oauthClientId.trim()) e.oauthClientId = 'v.required';
+    if (!f.oauthClientSecret && !f.hasSecret) e.oauthClientSecret = 'v.required';
+  }
+  return e;
+}
+
+/** Maps server field paths (imap.host, exchange.loadEmails, ...) to form field names. */
+export function formField(serverField: string): string {
+  const f = serverField.replace(/^body\.?/, '');
+  const map: Record<string, string> = {
+    'imap.host': 'imapHost',
+    'imap.port': 'imapPort',
+    'imap.security': 'imapSecurity',
+    'smtp.host': 'smtpHost',
+    'smtp.port': 'smtpPort',
+    'smtp.security': 'smtpSecurity',
+    'exchange.host': 'exchangeHost',
+    'exchange.loadEmails': 'loadEmails',
+    'exchange.sendEmails': 'sendEmails',
+    exchange: 'loadEmails',
+  };
+  return map[f] ?? f.split('.').pop() ?? f;
+}

@@ -1,0 +1,3 @@
+export function ActivitiesPage() {
+  return null;
+}

@@ -1,0 +1,3 @@
+export function RecordPage(_: { kind: 'contacts' | 'accounts' }) {
+  return null;
+}

@@ -1,0 +1,3 @@
+export function RecordsPage(_: { kind: 'contacts' | 'accounts' }) {
+  return null;
+}

@@ -1,0 +1,3 @@
+export function AddMailboxPage() {
+  return null;
+}

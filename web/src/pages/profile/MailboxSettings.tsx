@@ -1,0 +1,3 @@
+export function MailboxSettingsPage() {
+  return null;
+}

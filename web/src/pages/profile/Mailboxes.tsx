@@ -1,0 +1,3 @@
+export function MailboxesPage() {
+  return null;
+}
