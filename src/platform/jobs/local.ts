@@ -320,7 +320,8 @@ export function createLocalJobQueue(opts: LocalJobQueueOptions): JobQueue & { is
 
   async function schedulerTick(): Promise<void> {
     const now = Date.now();
-    if (now - leaseCheckedAt >= schedulerLeaseMs / 3 || !leader) {
+    // Leader renews, followers try to take over, both every third of the lease time.
+    if (now - leaseCheckedAt >= schedulerLeaseMs / 3) {
       leaseCheckedAt = now;
       const was = leader;
       leader = await leases.acquire(schedulerLease, instanceId, schedulerLeaseMs);
