@@ -82,7 +82,7 @@ export function createBullJobQueue(opts: BullJobQueueOptions): JobQueue {
 
   function client(): Redis {
     if (!redis) {
-      redis = new Redis({ ...(connection as object), lazyConnect: false });
+      redis = new Redis({ ...(connection as object), maxRetriesPerRequest: null });
       redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
     }
     return redis;
@@ -91,8 +91,10 @@ export function createBullJobQueue(opts: BullJobQueueOptions): JobQueue {
   function queueFor(name: string): Queue {
     let q = queues.get(name);
     if (!q) {
+      // Producers share one connection (BullMQ leaves a connection it was given open on close);
+      // workers need their own blocking connections.
       q = new Queue(queueName(name), {
-        connection,
+        connection: client(),
         prefix,
         defaultJobOptions: { removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
       });
