@@ -78,7 +78,7 @@ export function createBullJobQueue(opts: BullJobQueueOptions): JobQueue {
   let workersWanted = false;
   let redis: Redis | null = null;
   // Which queue holds a repeat key, so removeRepeat(key) works from any process.
-  const repeatsKey = `${prefix}:switchboard:repeats`;
+  const repeatsKey = `${prefix}:sb-job-schedulers`;
 
   function client(): Redis {
     if (!redis) {
