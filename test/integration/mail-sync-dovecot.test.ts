@@ -59,6 +59,7 @@ describe('dovecot harness', () => {
     expect(sent?.path).toBe('Sent');
     expect(list.map((f) => f.path)).toContain('Work/Projects');
     const st = await c.status('Work/Projects', { messages: true, uidValidity: true, highestModseq: true });
+    if (!st) throw new Error('STATUS failed');
     expect(st.messages).toBe(2);
     await c.logout();
 
@@ -69,6 +70,7 @@ describe('dovecot harness', () => {
     await dc.restart();
     c = await login({ port: dc.port, secure: false });
     const st2 = await c.status('Work/Projects', { messages: true, uidValidity: true });
+    if (!st2) throw new Error('STATUS failed');
     expect(Number(st2.uidValidity)).toBe(after);
     expect(st2.messages).toBe(2);
     await c.logout();
