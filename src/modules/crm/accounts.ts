@@ -1,0 +1,170 @@
+// Accounts (companies): name, domain/website, phones, owner.
+import { containsCi, fromJson, newId, nowIso, toJson } from '../../platform/db/index.js';
+import { decodeCursor, toPage, type Page } from '../../platform/http/paging.js';
+import type { CrmAccountsTable } from './tables.js';
+import { accessFilter, type AccessUser } from './access.js';
+import {
+  assertUsers,
+  deleteRecordLinks,
+  diffFields,
+  loadApplicableTags,
+  notFound,
+  recordEvent,
+  requireAccess,
+  setRecordTags,
+  tagsOf,
+  withPrimary,
+  type CrmContext,
+} from './context.js';
+import { accountCreate, accountPatch, parseInput, type AccountView } from './schemas.js';
+
+export interface AccountListQuery {
+  q?: string;
+  tagId?: string;
+  ownerId?: string;
+  domain?: string;
+  limit: number;
+  cursor?: string;
+}
+
+const NOBODY: AccessUser = { id: '', roleIds: [], operations: [] };
+
+/** "https://www.Acme.com/x" or "Acme.com" → "acme.com"; null when nothing host-like is left. */
+export function normalizeDomain(v: string | null | undefined): string | null {
+  if (!v) return null;
+  const host = v.trim().toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/[/?#].*$/, '').replace(/^www\./, '');
+  return host || null;
+}
+
+export function createAccountsService(ctx: CrmContext) {
+  const { db } = ctx;
+
+  async function views(user: AccessUser, rows: CrmAccountsTable[]): Promise<AccountView[]> {
+    const tags = await tagsOf(db, user, 'account', rows.map((r) => r.id));
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      domain: r.domain,
+      website: r.website,
+      phones: fromJson<{ phone: string; label: string | null; isPrimary: boolean }[]>(r.phones, []),
+      ownerId: r.owner_id,
+      notes: r.notes,
+      tags: tags.get(r.id) ?? [],
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  async function get(id: string, user?: AccessUser): Promise<AccountView> {
+    if (user) await requireAccess(ctx, user, 'account', id);
+    const row = await db.selectFrom('crm_accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('account', id);
+    return (await views(user ?? NOBODY, [row]))[0];
+  }
+
+  function phonesJson(list: { phone: string; label?: string | null; isPrimary?: boolean }[]) {
+    return toJson(withPrimary(list, 'phones').map((p) => ({ phone: p.phone, label: p.label ?? null, isPrimary: p.isPrimary })));
+  }
+
+  async function create(user: AccessUser, raw: unknown): Promise<AccountView> {
+    const input = parseInput(accountCreate, raw);
+    if (input.ownerId) await assertUsers(db, [input.ownerId], 'ownerId');
+    const tags = await loadApplicableTags(db, user, input.tagIds ?? []);
+    const phones = phonesJson(input.phones ?? []);
+    const id = newId();
+    const now = nowIso();
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('crm_accounts')
+        .values({
+          id,
+          name: input.name,
+          name_lower: input.name.toLowerCase(),
+          domain: normalizeDomain(input.domain ?? input.website),
+          website: input.website ?? null,
+          phones,
+          notes: input.notes ?? null,
+          owner_id: input.ownerId ?? user.id,
+          created_by: user.id || null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await setRecordTags(trx, user, 'account', id, tags);
+      await recordEvent(trx, 'account', id, 'created', user.id || null, { name: input.name });
+    });
+    return get(id, user);
+  }
+
+  async function update(user: AccessUser, id: string, raw: unknown): Promise<AccountView> {
+    const patch = parseInput(accountPatch, raw);
+    await requireAccess(ctx, user, 'account', id, patch.ownerId !== undefined ? 'owner' : 'edit');
+    const before = await db.selectFrom('crm_accounts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    if (patch.ownerId) await assertUsers(db, [patch.ownerId], 'ownerId');
+    const tags = patch.tagIds ? await loadApplicableTags(db, user, patch.tagIds) : null;
+    const phones = patch.phones ? phonesJson(patch.phones) : undefined;
+    await db.transaction().execute(async (trx) => {
+      const set: Partial<CrmAccountsTable> = { updated_at: nowIso() };
+      if (patch.name !== undefined) Object.assign(set, { name: patch.name, name_lower: patch.name.toLowerCase() });
+      if (patch.domain !== undefined) set.domain = normalizeDomain(patch.domain);
+      if (patch.website !== undefined) set.website = patch.website;
+      if (phones !== undefined) set.phones = phones;
+      if (patch.notes !== undefined) set.notes = patch.notes;
+      if (patch.ownerId !== undefined) set.owner_id = patch.ownerId;
+      await trx.updateTable('crm_accounts').set(set).where('id', '=', id).execute();
+      if (tags) await setRecordTags(trx, user, 'account', id, tags);
+      const changes = diffFields(
+        { name: before.name, domain: before.domain, website: before.website, notes: before.notes, ownerId: before.owner_id, phones: fromJson(before.phones, []) },
+        { name: patch.name, domain: set.domain, website: patch.website, notes: patch.notes, ownerId: patch.ownerId, phones: phones ? fromJson(phones, []) : undefined },
+        ['notes'],
+      );
+      if (changes.length) await recordEvent(trx, 'account', id, 'updated', user.id, { changes });
+    });
+    return get(id, user);
+  }
+
+  async function remove(user: AccessUser, id: string) {
+    await requireAccess(ctx, user, 'account', id, 'edit');
+    await db.transaction().execute(async (trx) => {
+      await deleteRecordLinks(trx, 'account', id);
+      await trx.deleteFrom('crm_accounts').where('id', '=', id).execute();
+    });
+  }
+
+  async function list(user: AccessUser, query: AccountListQuery): Promise<Page<AccountView>> {
+    const after = decodeCursor(query.cursor);
+    let q = db
+      .selectFrom('crm_accounts')
+      .selectAll()
+      .where(accessFilter(user, 'account', { id: 'crm_accounts.id', owner: 'crm_accounts.owner_id' }))
+      .orderBy('name')
+      .orderBy('id')
+      .limit(query.limit + 1);
+    if (after) q = q.where((eb) => eb(eb.refTuple('name', 'id'), '>', eb.tuple(String(after.k), after.id)));
+    if (query.ownerId) q = q.where('owner_id', '=', query.ownerId);
+    if (query.domain) q = q.where('domain', '=', normalizeDomain(query.domain) ?? '');
+    if (query.tagId) {
+      const tagId = query.tagId;
+      q = q.where('id', 'in', (eb) => eb.selectFrom('record_tags').select('record_id').where('record_type', '=', 'account').where('tag_id', '=', tagId));
+    }
+    if (query.q) {
+      const text = query.q.trim();
+      q = q.where((eb) => eb.or([containsCi('crm_accounts.name_lower', text), containsCi('crm_accounts.domain', text)]));
+    }
+    const rows = await q.execute();
+    const page = toPage(rows, query.limit, (r) => ({ k: r.name, id: r.id }));
+    return { items: await views(user, page.items), nextCursor: page.nextCursor };
+  }
+
+  /** Exact, case-insensitive name match (contact sync maps "company" to an account); oldest wins. */
+  async function getAccountByName(name: string): Promise<AccountView | null> {
+    const lower = name.trim().toLowerCase();
+    if (!lower) return null;
+    const row = await db.selectFrom('crm_accounts').selectAll().where('name_lower', '=', lower).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+    return row ? (await views(NOBODY, [row]))[0] : null;
+  }
+
+  return { views, get, create, update, remove, list, getAccountByName };
+}
+
+export type AccountsService = ReturnType<typeof createAccountsService>;
