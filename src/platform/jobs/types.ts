@@ -9,7 +9,11 @@ export interface BackoffOptions {
 }
 
 export interface EnqueueOptions {
-  /** Deduplication key: while a job with this key is waiting/delayed/active, enqueue returns its id instead of adding another. */
+  /**
+   * Deduplication key: while a job of the same name with this key is waiting/delayed/active
+   * (retries included), enqueue returns its id instead of adding another. Once that job completed
+   * or failed, the key is free again (on both implementations).
+   */
   jobKey?: string;
   delayMs?: number;
   /** Total attempts including the first (default 1 = no retry). */
@@ -24,7 +28,11 @@ export interface JobContext {
   attempt: number;
   /** Last attempt: a handler may record a permanent failure instead of throwing. */
   isLastAttempt: boolean;
-  /** An AbortSignal fired when the queue is stopping; long handlers should return early. */
+  /**
+   * An AbortSignal fired when the queue is stopping. A long handler should then THROW (e.g.
+   * `ctx.signal.throwIfAborted()`): the job goes back to the queue without using an attempt and the
+   * next process runs it. Returning normally marks the job completed.
+   */
   signal: AbortSignal;
 }
 
@@ -51,7 +59,13 @@ export interface JobQueue {
   readonly kind: 'local' | 'bullmq';
   define<T>(name: string, handler: JobHandler<T>, opts?: DefineOptions): void;
   enqueue<T>(name: string, data: T, opts?: EnqueueOptions): Promise<string>;
-  /** Idempotent by `key`: calling again with the same key replaces the schedule. Runs only where the scheduler role runs. */
+  /**
+   * Idempotent by `key`: calling again with the same key replaces the schedule (the same spec and
+   * data again leaves it untouched, so calling it at every start is fine). An `everyMs` schedule
+   * fires right away, then every interval; a cron one at its next match (UTC). Each occurrence
+   * fires once across all processes: locally only the holder of the `scheduler` lease fires them;
+   * on BullMQ, Redis job schedulers do (the scheduler role does not gate them there).
+   */
   repeat<T>(key: string, name: string, spec: RepeatSpec, data: T): Promise<void>;
   removeRepeat(key: string): Promise<void>;
   /** Starts processing (worker role) and/or firing repeat schedules (scheduler role, one leader). */
