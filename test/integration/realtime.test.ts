@@ -18,6 +18,9 @@ if (await hasRedis()) KINDS.push('redis');
 const USERS: Record<string, string> = { 'tok-alice': 'user-alice', 'tok-bob': 'user-bob' };
 
 async function fakeAuthenticate(request: FastifyRequest): Promise<AuthContext | null> {
+  if (request.headers.cookie === 'sb_session=sess-alice') {
+    return { via: 'session', sessionId: 's1', csrfToken: 'c1', user: { id: 'user-alice', email: 'a@example.test', name: 'a', language: 'en', roleIds: [], operations: [] } };
+  }
   const h = request.headers.authorization;
   const token = typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : '';
   const id = USERS[token];
@@ -114,6 +117,14 @@ describe.each(KINDS)('realtime hub over the %s bus', (kind) => {
     await expect(connect(b.url)).rejects.toThrow('HTTP 401');
     await expect(connect(b.url, { authorization: 'Bearer nope' })).rejects.toThrow('HTTP 401');
     await expect(connect(`${b.url}?token=nope`)).rejects.toThrow('HTTP 401');
+  });
+
+  it('accepts a session-cookie socket only from its own origin', async () => {
+    const host = new URL(b.url).host;
+    const same = await open(b.url, { cookie: 'sb_session=sess-alice', origin: `http://${host}` });
+    expect(same.messages[0]).toMatchObject({ type: 'hello', data: { userId: 'user-alice' } });
+    await expect(connect(b.url, { cookie: 'sb_session=sess-alice', origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
+    await expect(connect(b.url, { cookie: 'sb_session=sess-alice', origin: 'null' })).rejects.toThrow('HTTP 403');
   });
 
   it('delivers an event published on hub A to the targeted user on hub B only', async () => {

@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { EventBus } from '../events/types.js';
 import type { App } from '../http/app.js';
+import { AppError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import type { Realtime, RealtimeEvent } from './types.js';
 
@@ -128,6 +129,22 @@ export function createRealtimeHub(opts: CreateRealtimeHubOptions): RealtimeHub {
             const token = (request.query as { token?: unknown } | undefined)?.token;
             if (typeof token === 'string' && token && !request.headers.authorization) {
               request.headers.authorization = `Bearer ${token}`;
+            }
+          },
+          // Browsers send the session cookie on a WebSocket handshake from any page (there is no CORS
+          // for WebSockets), so a cookie-authenticated socket must come from our own origin.
+          preHandler: async (request) => {
+            if (request.auth?.via !== 'session') return;
+            const origin = request.headers.origin;
+            if (!origin) return;
+            let originHost = '';
+            try {
+              originHost = new URL(origin).host;
+            } catch {
+              // fall through: an unparseable Origin is refused
+            }
+            if (originHost !== request.host) {
+              throw new AppError(403, 'FORBIDDEN', 'A cookie-authenticated WebSocket must come from this site.');
             }
           },
         },
