@@ -1,6 +1,7 @@
 // Realtime delivery across processes: two api "processes" (each an app + hub over its own Redis
 // bus connection); a user connected to B receives what A publishes, others receive nothing.
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { FastifyRequest } from 'fastify';
@@ -35,9 +36,9 @@ interface Node {
   url: string;
 }
 
-async function startNode(bus: EventBus, heartbeatMs?: number): Promise<Node> {
-  const hub = createRealtimeHub({ events: bus, logger, heartbeatMs });
-  const app = await createApp({ logger, bodyLimit: 1024 * 1024, authenticate: fakeAuthenticate, version: 'test' });
+async function startNode(bus: EventBus, heartbeatMs?: number, log = logger): Promise<Node> {
+  const hub = createRealtimeHub({ events: bus, logger: log, heartbeatMs });
+  const app = await createApp({ logger: log, bodyLimit: 1024 * 1024, authenticate: fakeAuthenticate, version: 'test' });
   hub.registerRoutes(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
@@ -169,6 +170,33 @@ describe('realtime heartbeat', () => {
       (c.ws as any)._socket.pause();
       await waitFor(() => !node.hub.connectedUsers().includes('user-alice'), 'the dead socket to be dropped', 5000);
       c.ws.terminate();
+    } finally {
+      await node.hub.close();
+      await node.app.close();
+      await bus.close();
+    }
+  });
+});
+
+describe('realtime logging', () => {
+  it('never writes a ?token= credential to the logs', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const log = createLogger('debug', sink as never);
+    const bus = createEventBus({ logger: log });
+    const node = await startNode(bus, undefined, log);
+    try {
+      const c = await connect(`${node.url}?token=tok-bob`);
+      await waitFor(() => c.messages.length === 1, 'hello');
+      c.ws.close();
+      await waitFor(() => lines.some((l) => l.includes('/api/realtime')), 'the request log line');
+      expect(lines.join('\n')).not.toContain('tok-bob');
+      expect(lines.join('\n')).toContain('token=[redacted]');
     } finally {
       await node.hub.close();
       await node.app.close();

@@ -14,6 +14,11 @@ export type { Realtime, RealtimeEvent, RealtimeEventType } from './types.js';
 
 export const REALTIME_CHANNEL = 'realtime';
 
+/** Replaces the value of a `token` query parameter with [redacted]. */
+export function redactTokenInUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+}
+
 export interface RealtimeHub extends Realtime {
   registerRoutes(app: App): void;
   close(): Promise<void>;
@@ -121,6 +126,15 @@ export function createRealtimeHub(opts: CreateRealtimeHubOptions): RealtimeHub {
             querystring: z.object({
               /** For clients that cannot set the Authorization header on a WebSocket (an API token). */
               token: z.string().max(500).optional(),
+            }),
+          },
+          // The request line is logged: never let a `?token=` reach a log line.
+          logSerializers: {
+            req: (req: { method?: string; url?: string; host?: string; ip?: string }) => ({
+              method: req.method,
+              url: redactTokenInUrl(req.url ?? ''),
+              host: req.host,
+              remoteAddress: req.ip,
             }),
           },
           // Runs before the app's authentication hook (preValidation): a `?token=` becomes the bearer
