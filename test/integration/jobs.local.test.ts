@@ -1,5 +1,6 @@
 // Behaviour specific to the local (SQL-backed) queue: recovery of jobs orphaned by a dead process,
 // leader-only repeat schedules with hand-over, pruning. The shared contract is jobs.contract.test.ts.
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nowIso } from '../../src/platform/db/index.js';
 import { createLocalJobQueue, type LocalJobQueueOptions } from '../../src/platform/jobs/local.js';
@@ -71,6 +72,59 @@ describe.each(DIALECTS)('local job queue on %s', (dialect) => {
     expect((await t.db.selectFrom('jobs').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state).toBe('completed');
     expect(runs).toHaveLength(1);
     await next.stop();
+  });
+
+  it('survives a real process kill (SIGKILL mid-job): the job reruns exactly once elsewhere', async () => {
+    // Another OS process runs the queue over the same database and is killed while a job runs.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `
+        import { openDatabase } from './src/platform/db/index.ts';
+        import { createLocalJobQueue } from './src/platform/jobs/local.ts';
+        import { createLeases } from './src/platform/leases/index.ts';
+        import { createLogger } from './src/platform/logger.ts';
+        const env = process.env;
+        const h = await openDatabase({ dataDir: env.SWITCHBOARD_DATA_DIR, databaseUrl: env.DATABASE_URL, pgSchema: env.SWITCHBOARD_PG_SCHEMA });
+        const q = createLocalJobQueue({ db: h.db, dialect: h.dialect, logger: createLogger('silent'), leases: createLeases(h.db, h.dialect), instanceId: 'child', pollMs: 50, lockMs: 600 });
+        q.define('killed', async (_d, ctx) => { process.stdout.write('STARTED ' + ctx.id + '\\n'); await new Promise(() => {}); });
+        await q.start({ worker: true, scheduler: false });
+        process.stdout.write('READY\\n');
+        `,
+      ],
+      { cwd: process.cwd(), env: { ...process.env, ...t.env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c.toString()));
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push(await make('producer').enqueue('killed', { i }));
+      await waitFor(() => out.includes('STARTED '), 'the child to start a job', 30_000);
+      const interrupted = /STARTED (\S+)/.exec(out)![1];
+      child.kill('SIGKILL');
+      await exited;
+      expect((await t.db.selectFrom('jobs').select('state').where('id', '=', interrupted).executeTakeFirstOrThrow()).state).toBe('active');
+
+      const survivor = make('survivor');
+      const done: string[] = [];
+      survivor.define('killed', async (_d, ctx) => {
+        done.push(ctx.id);
+      });
+      await survivor.start({ worker: true, scheduler: false });
+      await waitFor(() => done.length >= 3, 'all three jobs on the surviving process');
+      await sleep(300);
+      expect(done.slice().sort()).toEqual(ids.slice().sort());
+      const row = await t.db.selectFrom('jobs').selectAll().where('id', '=', interrupted).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ state: 'completed', stalled_count: 1, attempts_made: 1 });
+      await survivor.stop();
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('fails a job that keeps killing its process instead of rerunning it forever', async () => {
