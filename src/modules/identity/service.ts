@@ -381,8 +381,8 @@ export function createIdentityService(db: DB): IdentityService {
       const now = nowIso();
       try {
         await db.transaction().execute(async (trx) => {
+          // A new role has no parents yet, so its children cannot form a cycle through it.
           await trx.insertInto('roles').values({ id, name: input.name.trim(), description: input.description ?? null, created_at: now, updated_at: now }).execute();
-          if (input.childRoleIds?.length) await assertNoCycle(id, input.childRoleIds);
           await setRoleMembers(trx, id, input.userIds, input.childRoleIds);
         });
       } catch (e) {

@@ -5,12 +5,16 @@
 //   - booleans are integer 0/1 (better-sqlite3 cannot bind JS booleans) — use `toBool`/`fromBool`;
 //   - JSON is text — use `toJson`/`fromJson`;
 //   - row locks: `forUpdate(qb, dialect)` adds FOR UPDATE [SKIP LOCKED] on PostgreSQL only;
-//     SQLite serialises writers itself (one connection per process, BEGIN IMMEDIATE).
+//     SQLite serialises writers itself (one connection per process, BEGIN IMMEDIATE);
+//   - SQLite has ONE connection per process: inside db.transaction().execute(trx => …) use only
+//     `trx` — a query on `db` there would wait for the transaction forever (sqlite-guard.ts turns
+//     that into an error after 20 s).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SelectQueryBuilder } from 'kysely';
+import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely';
+import { GuardedSqliteDialect } from './sqlite-guard.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -65,7 +69,7 @@ export async function openDatabase<DB>(opts: OpenDbOptions): Promise<DbHandle<DB
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DB>({ dialect: new GuardedSqliteDialect({ database: sqlite }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 

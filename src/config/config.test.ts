@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './index.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.roles).toEqual(['api', 'worker', 'scheduler']);
+    expect(c.siteUrl).toBe('http://localhost:3000');
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.roots.telegram).toBe('https://api.telegram.org');
+  });
+
+  it('lists every bad variable at once', () => {
+    try {
+      loadConfig({ PORT: 'abc', ROLES: 'api,cook', DATABASE_URL: 'mysql://x', REDIS_URL: 'http://x' });
+      expect.fail('should throw');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const msg = (e as Error).message;
+      expect(msg).toMatch(/PORT/);
+      expect(msg).toMatch(/cook/);
+      expect(msg).toMatch(/DATABASE_URL/);
+      expect(msg).toMatch(/REDIS_URL/);
+    }
+  });
+
+  it('derives SiteUrl from PORT and trims slashes; treats empty as unset', () => {
+    expect(loadConfig({ PORT: '8080' }).siteUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ SITE_URL: 'https://crm.example.com/' }).siteUrl).toBe('https://crm.example.com');
+    expect(loadConfig({ SITE_URL: 'https://crm.example.com' }).secureCookies).toBe(true);
+    expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined();
+    expect(loadConfig({ ROLES: 'worker' }).roles).toEqual(['worker']);
+  });
+});

@@ -1,0 +1,189 @@
+// Composition root: reads config, opens storage, wires platform and modules, starts the roles
+// this process runs (api, worker, scheduler). Plain functions, no container: what a module gets
+// is what it is handed here.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config, Role } from './config/index.js';
+import type { Platform } from './platform/index.js';
+import { openDatabase } from './platform/db/index.js';
+import { migrateToLatest } from './platform/db/migrator.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { SecretBox } from './platform/crypto/secret-box.js';
+import { loadKeyRing } from './platform/crypto/keyring.js';
+import { createSecretStore } from './platform/crypto/secret-store.js';
+import { createFileStore } from './platform/files/index.js';
+import { createLeases } from './platform/leases/index.js';
+import { createJobQueue } from './platform/jobs/index.js';
+import { createEventBus } from './platform/events/index.js';
+import { createRealtimeHub } from './platform/realtime/index.js';
+import { createApp, type App } from './platform/http/app.js';
+import { migrations } from './migrations.js';
+import type { Database } from './schema.js';
+import { createAuthenticator, createIdentityService, registerIdentityRoutes, type IdentityService } from './modules/identity/index.js';
+import { createSettingsService, registerSettingsRoutes, type SettingsService } from './modules/settings/index.js';
+import { createCrmModule } from './modules/crm/index.js';
+import { createNotificationsModule } from './modules/notifications/index.js';
+import { createMailProvidersModule } from './modules/mail-providers/index.js';
+import { createMailboxesModule } from './modules/mailboxes/index.js';
+
+export const VERSION = '0.1.0';
+
+export interface RoleFlags {
+  api: boolean;
+  worker: boolean;
+  scheduler: boolean;
+}
+
+/** What a module hands back to the composition root. */
+export interface ModuleHooks {
+  registerRoutes?(app: App): void | Promise<void>;
+  start?(roles: RoleFlags): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export interface Modules {
+  identity: IdentityService;
+  settings: SettingsService;
+  [name: string]: unknown;
+}
+
+export interface Switchboard {
+  config: Config;
+  platform: Platform;
+  modules: Modules;
+  app: App;
+  /** Base URL the server listens on (after start). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface OpenPlatformOptions {
+  logger?: Logger;
+  /** Redis key prefix for queues/events (tests isolate themselves). */
+  redisPrefix?: string;
+}
+
+export async function openPlatform(config: Config, opts: OpenPlatformOptions = {}): Promise<{ platform: Platform; close(): Promise<void> }> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const handle = await openDatabase<Database>({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, pgSchema: config.pgSchema });
+  await migrateToLatest(handle.db, migrations);
+  const ring = loadKeyRing(config.dataDir, config.secretKey);
+  const secrets = createSecretStore(handle.db, new SecretBox(ring.ring));
+  const files = createFileStore(config.dataDir);
+  const leases = createLeases(handle.db, handle.dialect);
+  const prefix = opts.redisPrefix ?? 'switchboard';
+  const events = createEventBus({ redisUrl: config.redisUrl, logger, prefix });
+  const jobs = createJobQueue({ db: handle.db, dialect: handle.dialect, redisUrl: config.redisUrl, logger, leases, instanceId, prefix });
+  const realtime = createRealtimeHub({ events, logger });
+  const platform: Platform = { config, logger, db: handle.db, dialect: handle.dialect, secrets, files, jobs, events, realtime, leases, instanceId };
+  return {
+    platform,
+    async close() {
+      await jobs.stop();
+      await realtime.close();
+      await events.close();
+      await handle.close();
+    },
+  };
+}
+
+/** Builds every module. Each capability adds its line here; order follows dependencies. */
+export function createModules(platform: Platform): { modules: Modules; hooks: ModuleHooks[] } {
+  const identity = createIdentityService(platform.db);
+  const settings = createSettingsService({ db: platform.db, secrets: platform.secrets, files: platform.files, siteUrl: platform.config.siteUrl });
+  const modules: Modules = { identity, settings };
+  const hooks: ModuleHooks[] = [
+    { registerRoutes: (app) => registerIdentityRoutes(app, identity, { secureCookies: platform.config.secureCookies }) },
+    { registerRoutes: (app) => registerSettingsRoutes(app, settings) },
+  ];
+  // --- module wiring (one block per module; keep in dependency order) ---
+  // crm, notifications, mail-providers, mailboxes, mail, chat are added below as they land.
+  const crm = createCrmModule(platform, { identity });
+  modules.crm = crm.service;
+  hooks.push(crm);
+  const notifications = createNotificationsModule(platform);
+  modules.notifications = notifications.service;
+  hooks.push(notifications);
+  const mailProviders = createMailProvidersModule(platform);
+  modules.mailProviders = mailProviders.service;
+  hooks.push(mailProviders);
+  const mailboxes = createMailboxesModule(platform, { providers: mailProviders.service, notify: notifications.notify });
+  modules.mailboxes = mailboxes.service;
+  modules.mailboxDirectory = mailboxes.directory;
+  hooks.push(mailboxes);
+  // --- end of module wiring ---
+  return { modules, hooks };
+}
+
+export interface StartOptions extends OpenPlatformOptions {
+  /** Listen on the configured port (default true); tests may use port 0. */
+  listen?: boolean;
+}
+
+export async function startSwitchboard(config: Config, opts: StartOptions = {}): Promise<Switchboard> {
+  const { platform, close: closePlatform } = await openPlatform(config, opts);
+  const { modules, hooks } = createModules(platform);
+  const roles: RoleFlags = {
+    api: config.roles.includes('api' as Role),
+    worker: config.roles.includes('worker' as Role),
+    scheduler: config.roles.includes('scheduler' as Role),
+  };
+
+  if (config.adminEmail && config.adminPassword) {
+    const created = await modules.identity.ensureFirstAdmin(config.adminEmail, config.adminPassword);
+    if (created) platform.logger.info({ email: created.email }, 'created the first administrator from SWITCHBOARD_ADMIN_EMAIL');
+  }
+
+  const app = await createApp({ logger: platform.logger, bodyLimit: config.bodyLimit, authenticate: createAuthenticator(modules.identity), version: VERSION });
+  app.get(
+    '/api/health',
+    { config: { public: true }, schema: { tags: ['health'] } },
+    async () => ({ status: 'ok', storage: platform.dialect, jobs: platform.jobs.kind, version: VERSION, roles: config.roles }),
+  );
+  (platform.realtime as unknown as { registerRoutes(app: App): void }).registerRoutes(app);
+  for (const h of hooks) await h.registerRoutes?.(app);
+  await registerConsoleIfBuilt(app, platform.logger);
+
+  let url = '';
+  if (roles.api && opts.listen !== false) {
+    url = await app.listen({ port: config.port, host: config.host });
+    url = url.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  } else {
+    await app.ready();
+  }
+  for (const h of hooks) await h.start?.(roles);
+  await platform.jobs.start({ worker: roles.worker, scheduler: roles.scheduler });
+  platform.logger.info({ url, roles: config.roles, storage: platform.dialect, jobs: platform.jobs.kind }, 'Switchboard started');
+
+  let closed = false;
+  return {
+    config,
+    platform,
+    modules,
+    app,
+    url,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      for (const h of [...hooks].reverse()) await h.stop?.();
+      await closePlatform();
+    },
+  };
+}
+
+/** Serves the built console (dist/web) at / when it exists; the API works without it. */
+async function registerConsoleIfBuilt(app: App, logger: Logger) {
+  const distDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'dist', 'web');
+  try {
+    // Loaded by path so the API still starts from a checkout where the console module is absent.
+    const consoleModule = './platform/http/console.js';
+    const mod = (await import(consoleModule).catch(() => null)) as null | { registerConsole(app: App, o: { distDir: string }): Promise<void> };
+    if (mod) await mod.registerConsole(app, { distDir });
+  } catch (e) {
+    logger.warn({ err: e }, 'console not served');
+  }
+}

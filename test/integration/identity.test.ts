@@ -1,0 +1,186 @@
+// P1 users/roles/sessions/tokens, P2 system operations on every route, login rate limiting, CSRF.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { dialects } from '../helpers/db.js';
+
+const DIALECTS = await dialects();
+
+describe.each(DIALECTS)('identity on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ dialect });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function login(email: string, password: string) {
+    const res = await fetch(`${t.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    const cookie = res.headers.get('set-cookie') ?? '';
+    return { res, body: (await res.json()) as any, cookie: cookie.split(';')[0] };
+  }
+
+  it('answers /api/health with storage and jobs', async () => {
+    const r = await t.request('GET', '/api/health');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'ok', storage: dialect, jobs: 'local' });
+  });
+
+  it('publishes an OpenAPI document covering the routes', async () => {
+    const r = await t.request('GET', '/api/openapi.json');
+    expect(r.status).toBe(200);
+    expect(r.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(r.body.paths)).toEqual(expect.arrayContaining(['/api/auth/login', '/api/users', '/api/roles', '/api/system-settings/{code}']));
+  });
+
+  it('logs in with a session cookie, needs CSRF for cookie writes, logs out', async () => {
+    const u = await t.createUser({ name: 'Ann' });
+    const { res, body, cookie } = await login(u.email.toUpperCase(), u.password);
+    expect(res.status).toBe(200);
+    expect(cookie).toMatch(/^sb_session=/);
+    expect(res.headers.get('set-cookie')).toMatch(/HttpOnly/i);
+    expect(body).toMatchObject({ email: u.email, name: 'Ann', operations: [] });
+    expect(body.csrfToken).toBeTruthy();
+    expect(JSON.stringify(body)).not.toMatch(/password/i);
+
+    const me = await t.request('GET', '/api/auth/me', { headers: { cookie } });
+    expect(me.status).toBe(200);
+    expect(me.body.id).toBe(u.id);
+
+    const noCsrf = await t.request('PATCH', '/api/auth/me', { headers: { cookie }, body: { name: 'Ann B' } });
+    expect(noCsrf.status).toBe(403);
+    expect(noCsrf.body.error.code).toBe('CSRF_FAILED');
+    const withCsrf = await t.request('PATCH', '/api/auth/me', { headers: { cookie, 'x-csrf-token': body.csrfToken }, body: { name: 'Ann B' } });
+    expect(withCsrf.status).toBe(200);
+    expect(withCsrf.body.name).toBe('Ann B');
+
+    const out = await t.request('POST', '/api/auth/logout', { headers: { cookie } });
+    expect(out.status).toBe(204);
+    expect((await t.request('GET', '/api/auth/me', { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('rejects wrong passwords and unknown users the same way', async () => {
+    const u = await t.createUser();
+    const a = await login(u.email, 'wrong-password');
+    const b = await login('nobody@example.test', 'wrong-password');
+    expect(a.res.status).toBe(401);
+    expect(b.res.status).toBe(401);
+    expect(a.body.error.message).toBe(b.body.error.message);
+  });
+
+  it('refuses anonymous calls with 401 and missing operations with 403 naming the operation', async () => {
+    expect((await t.request('GET', '/api/users')).status).toBe(401);
+    expect((await t.request('GET', '/api/users', { token: 'sbt_not-a-token' })).status).toBe(401);
+    const u = await t.createUser();
+    const r = await t.request('GET', '/api/users', { token: u.token });
+    expect(r.status).toBe(403);
+    expect(r.body.error).toMatchObject({ code: 'FORBIDDEN', details: { operation: 'CanManageAdministration' } });
+    expect(r.body.error.message).toContain('CanManageAdministration');
+    const put = await t.request('PUT', '/api/system-settings/SimultaneousChats', { token: u.token, body: { value: 3 } });
+    expect(put.status).toBe(403);
+  });
+
+  it('manages users: create, duplicate email 409, list with paging and search, deactivate ends access', async () => {
+    const created = await t.request('POST', '/api/users', { token: t.adminToken, body: { email: 'Bob@Example.test', name: 'Bob', password: 'bob-password' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ email: 'bob@example.test', hasPassword: true, isActive: true });
+    expect(created.body).not.toHaveProperty('password_hash');
+    const dup = await t.request('POST', '/api/users', { token: t.adminToken, body: { email: 'bob@example.test', name: 'Bob 2' } });
+    expect(dup.status).toBe(409);
+
+    for (let i = 0; i < 5; i++) await t.request('POST', '/api/users', { token: t.adminToken, body: { email: `pager${i}@example.test`, name: `Pager ${i}` } });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await t.request('GET', `/api/users?q=pager&limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: t.adminToken });
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((u: any) => u.email));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['pager0@example.test', 'pager1@example.test', 'pager2@example.test', 'pager3@example.test', 'pager4@example.test']);
+
+    const bobLogin = await login('bob@example.test', 'bob-password');
+    expect(bobLogin.res.status).toBe(200);
+    const off = await t.request('PATCH', `/api/users/${created.body.id}`, { token: t.adminToken, body: { isActive: false } });
+    expect(off.status).toBe(200);
+    expect((await t.request('GET', '/api/auth/me', { headers: { cookie: bobLogin.cookie } })).status).toBe(401);
+    expect((await login('bob@example.test', 'bob-password')).res.status).toBe(401);
+  });
+
+  it('nested roles pass system operations to members of contained roles', async () => {
+    const u = await t.createUser();
+    const sales = await t.request('POST', '/api/roles', { token: t.adminToken, body: { name: `Sales ${dialect}`, userIds: [u.id] } });
+    expect(sales.status).toBe(201);
+    const company = await t.request('POST', '/api/roles', { token: t.adminToken, body: { name: `Company ${dialect}`, childRoleIds: [sales.body.id] } });
+    expect(company.status).toBe(201);
+
+    const grant = await t.request('PUT', '/api/system-operations/CanManageChats', { token: t.adminToken, body: { userIds: [], roleIds: [company.body.id] } });
+    expect(grant.status).toBe(200);
+    const me = await t.request('GET', '/api/auth/me', { token: u.token });
+    expect(me.body.operations).toContain('CanManageChats');
+    expect(me.body.roleIds).toEqual(expect.arrayContaining([sales.body.id, company.body.id]));
+    expect(await t.modules.identity.roleMemberIds(company.body.id)).toContain(u.id);
+
+    // A role cannot contain itself through another role.
+    const cycle = await t.request('PATCH', `/api/roles/${sales.body.id}`, { token: t.adminToken, body: { childRoleIds: [company.body.id] } });
+    expect(cycle.status).toBe(400);
+    expect(cycle.body.error.code).toBe('VALIDATION_FAILED');
+
+    // Removing the user from the role takes the operation away at once.
+    await t.request('PATCH', `/api/roles/${sales.body.id}`, { token: t.adminToken, body: { userIds: [] } });
+    expect((await t.request('GET', '/api/auth/me', { token: u.token })).body.operations).not.toContain('CanManageChats');
+  });
+
+  it('refuses to leave nobody with CanManageAdministration', async () => {
+    const r = await t.request('PUT', '/api/system-operations/CanManageAdministration', { token: t.adminToken, body: { userIds: [], roleIds: [] } });
+    expect(r.status).toBe(400);
+  });
+
+  it('API tokens are shown once, stored hashed, and can be revoked', async () => {
+    const u = await t.createUser();
+    const created = await t.request('POST', '/api/api-tokens', { token: u.token, body: { name: 'script' } });
+    expect(created.status).toBe(201);
+    const token = created.body.token as string;
+    expect(token.startsWith('sbt_')).toBe(true);
+    const stored = await t.db.db.selectFrom('api_tokens').select('token_hash').where('id', '=', created.body.id).executeTakeFirstOrThrow();
+    expect(stored.token_hash).not.toContain(token);
+    const list = await t.request('GET', '/api/api-tokens', { token });
+    expect(JSON.stringify(list.body)).not.toContain(token);
+    expect((await t.request('DELETE', `/api/api-tokens/${created.body.id}`, { token: u.token })).status).toBe(204);
+    expect((await t.request('GET', '/api/auth/me', { token })).status).toBe(401);
+  });
+
+  it('changing the password needs the current one and ends sessions', async () => {
+    const u = await t.createUser();
+    const bad = await t.request('PATCH', '/api/auth/me', { token: u.token, body: { currentPassword: 'nope', newPassword: 'new-password-1' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.fields[0].field).toBe('currentPassword');
+    const ok = await t.request('PATCH', '/api/auth/me', { token: u.token, body: { currentPassword: u.password, newPassword: 'new-password-1' } });
+    expect(ok.status).toBe(200);
+    expect((await login(u.email, 'new-password-1')).res.status).toBe(200);
+  });
+});
+
+describe('login rate limiting', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers 429 after repeated attempts', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await t.request('POST', '/api/auth/login', { body: { email: 'x@example.test', password: 'wrong-password' } });
+      statuses.push(r.status);
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+  });
+});
