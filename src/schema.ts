@@ -7,6 +7,9 @@ import type { LeasesTables } from './platform/leases/tables.js';
 import type { IdentityTables } from './modules/identity/tables.js';
 import type { SettingsTables } from './modules/settings/tables.js';
 import type { CrmTables } from './modules/crm/tables.js';
+import type { NotificationsTables } from './modules/notifications/tables.js';
+import type { MailProvidersTables } from './modules/mail-providers/tables.js';
+import type { MailboxesTables } from './modules/mailboxes/tables.js';
 import type { MailTables } from './modules/mail/tables.js';
 import type { ChatTables } from './modules/chat/tables.js';
 
@@ -17,6 +20,9 @@ export interface Database
     IdentityTables,
     SettingsTables,
     CrmTables,
+    NotificationsTables,
+    MailProvidersTables,
+    MailboxesTables,
     MailTables,
     ChatTables {}
 
