@@ -1,7 +1,7 @@
 // Provider catalog (M1, M2, M4), domain directory and detection (M3), connection test (M5).
 import type { DB } from '../../schema.js';
 import type { SecretStore } from '../../platform/crypto/secret-store.js';
-import { fromBool, isForeignKeyViolation, isUniqueViolation, newId, nowIso, toBool, startsWith } from '../../platform/db/index.js';
+import { containsCi, fromBool, isForeignKeyViolation, isUniqueViolation, newId, nowIso, toBool, startsWith } from '../../platform/db/index.js';
 import { errors, type FieldProblem } from '../../platform/http/errors.js';
 import { probeHttps, probeImap, probeSmtp, type ProbeOptions, type ProbeResult } from '../../connectors/mail-probe/index.js';
 import type { Endpoint, LoginFormat, Security } from '../mailboxes/types.js';
@@ -349,7 +349,7 @@ export function createMailProvidersService(deps: MailProvidersServiceDeps) {
 
     async list(opts: { q?: string; limit: number; after?: { k: string; id: string } | null }): Promise<ProviderView[]> {
       let q = db.selectFrom('mail_providers').selectAll();
-      if (opts.q) q = q.where((eb) => eb(eb.fn('lower', ['name']), 'like', `%${opts.q!.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+      if (opts.q) q = q.where(containsCi('name', opts.q));
       if (opts.after) {
         const { k, id } = opts.after;
         q = q.where((eb) => eb(eb.refTuple('name', 'id'), '>', eb.tuple(k, id)));

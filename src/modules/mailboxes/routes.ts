@@ -82,8 +82,6 @@ export function registerMailboxesRoutes(app: App, service: MailboxesService, pro
   app.post(
     '/api/mailboxes',
     {
-      // Verification talks to two real servers: keep a user from hammering them (or us) in a loop.
-      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
       schema: {
         tags,
         body: z.object({ email, password: z.string().min(1).max(1000).optional(), providerId: id.optional(), login: z.string().max(320).optional() }),
