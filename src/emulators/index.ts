@@ -15,6 +15,8 @@ export interface RunningEmulator {
 export interface EmulatorStartOptions {
   port?: number;
   host?: string;
+  /** Telegram: use this bot token for the ready-made bot (keeps a sandbox channel valid across restarts). */
+  botToken?: string;
 }
 
 export const emulators = {
@@ -22,7 +24,7 @@ export const emulators = {
     description: 'Telegram Bot API (bots, updates, webhooks, files) with a customer page at /',
     async start(opts: EmulatorStartOptions): Promise<RunningEmulator & { telegram: TelegramEmulator }> {
       const tg = await startTelegramEmulator({ port: opts.port, host: opts.host });
-      const bot = tg.createBot({ username: 'switchboard_sandbox_bot', firstName: 'Sandbox' });
+      const bot = tg.createBot({ username: 'switchboard_sandbox_bot', firstName: 'Sandbox', token: opts.botToken });
       return {
         name: 'telegram',
         url: tg.url,

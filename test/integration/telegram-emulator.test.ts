@@ -293,6 +293,54 @@ describe('webhooks', () => {
     expect(tg.webhookInfo(token).last_error_message).toMatch(/503/);
   });
 
+  it('delivers different chats in parallel (up to max_connections) but each chat strictly in order', async () => {
+    const token = newBot();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // Ann's first update hangs until released; everything else is answered at once.
+    receiver.respond = async (req) => {
+      if ((req.body as TgUpdate).message?.text === 'ann 1') await gate;
+      return { status: 200 };
+    };
+    await api(token, 'setWebhook', { url: `${receiver.url}/parallel`, max_connections: 10 });
+    const pending = [
+      tg.customerSends(token, { from: ann, text: 'ann 1' }),
+      tg.customerSends(token, { from: ann, text: 'ann 2' }),
+      tg.customerSends(token, { from: bob, text: 'bob 1' }),
+      tg.customerSends(token, { from: bob, text: 'bob 2' }),
+    ];
+    const texts = () => receiver.requests.map((r) => (r.body as TgUpdate).message?.text);
+    // Bob is not held up by Ann's slow delivery; Ann's second update waits behind her first.
+    await expect.poll(texts, { timeout: 5000 }).toEqual(['ann 1', 'bob 1', 'bob 2']);
+    expect(tg.webhookInfo(token).pending_update_count).toBe(2);
+    release();
+    await Promise.all(pending);
+    await expect.poll(texts, { timeout: 5000 }).toEqual(['ann 1', 'bob 1', 'bob 2', 'ann 2']);
+    await expect.poll(() => tg.webhookInfo(token).pending_update_count, { timeout: 5000 }).toBe(0);
+  });
+
+  it('delivers one at a time with max_connections 1', async () => {
+    const token = newBot();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    receiver.respond = async (req) => {
+      if ((req.body as TgUpdate).message?.text === 'ann 1') await gate;
+      return { status: 200 };
+    };
+    await api(token, 'setWebhook', { url: `${receiver.url}/serial`, max_connections: 1 });
+    const pending = [
+      tg.customerSends(token, { from: ann, text: 'ann 1' }),
+      tg.customerSends(token, { from: bob, text: 'bob 1' }),
+    ];
+    await receiver.waitFor(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(receiver.requests).toHaveLength(1);
+    release();
+    await Promise.all(pending);
+    await receiver.waitFor(2);
+    expect(receiver.requests.map((r) => (r.body as TgUpdate).message?.text)).toEqual(['ann 1', 'bob 1']);
+  });
+
   it('keeps updates pending after retries run out, and delivers them once the endpoint recovers', async () => {
     const fast = await startTelegramEmulator({ webhookRetryDelaysMs: [50, 50] });
     try {

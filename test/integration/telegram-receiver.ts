@@ -10,11 +10,17 @@ export interface ReceivedRequest {
   body: unknown;
 }
 
+export interface Answer {
+  status: number;
+  body?: unknown;
+  contentType?: string;
+}
+
 export interface WebhookReceiver {
   url: string;
   requests: ReceivedRequest[];
   /** Decides each answer; default 200 with an empty body. */
-  respond: (req: ReceivedRequest, index: number) => { status: number; body?: unknown; contentType?: string };
+  respond: (req: ReceivedRequest, index: number) => Answer | Promise<Answer>;
   /** Serves a fixed file at GET <url>/files/<name> (for "send by URL" tests). */
   files: Map<string, { bytes: Buffer; contentType: string }>;
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
@@ -65,7 +71,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     const entry: ReceivedRequest = { method: req.method ?? '', path, headers: req.headers, body };
     const index = receiver.requests.length;
     receiver.requests.push(entry);
-    const answer = receiver.respond(entry, index);
+    const answer = await receiver.respond(entry, index);
     const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
     res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' }).end(text);
   });

@@ -21,7 +21,7 @@ import {
   type StoredFile,
 } from './store.js';
 import { bool, int, isUpload, str, stringList, type Params, type UploadedFile } from './params.js';
-import { DEFAULT_RETRY_DELAYS_MS, kickDelivery, postUpdate, type DeliveryResult } from './webhook.js';
+import { DEFAULT_RETRY_DELAYS_MS, kickDelivery, postUpdate, resetDelivery, type DeliveryResult } from './webhook.js';
 import type { TgBotUser, TgFile, TgMessage, TgUpdate, TgUser, TgWebhookInfo } from './types.js';
 
 export interface CoreOptions {
@@ -59,8 +59,16 @@ export class TelegramEmulatorCore {
 
   // ---- bots and tokens ----------------------------------------------------------------------
 
-  createBot(input: { username: string; firstName?: string }): { token: string; id: number } {
+  createBot(input: { username: string; firstName?: string; token?: string }): { token: string; id: number } {
     const bot = newBot(input.username, input.firstName ?? input.username);
+    if (input.token !== undefined) {
+      // A fixed token keeps a sandbox's configured channel working across emulator restarts.
+      const m = /^(\d{1,15}):[A-Za-z0-9_-]{20,}$/.exec(input.token);
+      if (!m) throw new Error('createBot: token must look like "<digits>:<at least 20 of A-Za-z0-9_->"');
+      if (this.byToken.has(input.token)) throw new Error('createBot: a bot with this token exists');
+      bot.id = Number(m[1]);
+      bot.token = input.token;
+    }
     this.bots.push(bot);
     this.byToken.set(bot.token, bot);
     return { token: bot.token, id: bot.id };
@@ -212,6 +220,8 @@ export class TelegramEmulatorCore {
     const allowed = stringList(p, 'allowed_updates');
     if (allowed !== undefined) bot.allowedUpdates = allowed;
     if (bool(p, 'drop_pending_updates')) bot.queue.length = 0;
+    // A new registration starts with a fresh retry schedule for whatever is pending.
+    resetDelivery(bot);
     bot.webhookGeneration += 1;
     bot.webhook = {
       url,
@@ -227,6 +237,7 @@ export class TelegramEmulatorCore {
 
   private deleteWebhook(bot: BotRecord, drop: boolean): true {
     if (drop) bot.queue.length = 0;
+    resetDelivery(bot);
     if (bot.webhook) {
       bot.webhookGeneration += 1;
       bot.webhook = null;
@@ -491,6 +502,7 @@ export class TelegramEmulatorCore {
   close(): void {
     for (const bot of this.bots) {
       bot.poll?.finish([]);
+      resetDelivery(bot);
       bot.webhook = null;
       bot.webhookGeneration += 1;
     }

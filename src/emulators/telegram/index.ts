@@ -5,7 +5,7 @@
  * ```ts
  * const tg = await startTelegramEmulator({ port: 0, host: '127.0.0.1', strictWebhookUrls: false });
  * tg.url                                  // API root, e.g. "http://127.0.0.1:8081" → client uses `${url}/bot<TOKEN>/<method>`
- * const { token, id } = tg.createBot({ username: 'acme_bot', firstName: 'Acme' });
+ * const { token, id } = tg.createBot({ username: 'acme_bot', firstName: 'Acme', token?: '123:fixed…' });
  * const update = await tg.customerSends(token, {
  *   from: { id: 1111111, first_name: 'Ann', last_name?: 'Lee', username?: 'ann', language_code?: 'en' },
  *   chatId?: 1111111,                     // defaults to from.id (private chat)
@@ -71,7 +71,8 @@ export interface TelegramEmulatorOptions {
 
 export interface TelegramEmulator {
   readonly url: string;
-  createBot(input: { username: string; firstName?: string }): { token: string; id: number };
+  /** `token` (optional) fixes the token, e.g. for a sandbox that must survive restarts. */
+  createBot(input: { username: string; firstName?: string; token?: string }): { token: string; id: number };
   customerSends(token: string, input: CustomerMessageInput): Promise<TgUpdate>;
   customerEdits(token: string, input: { chatId: number; messageId: number; text: string }): Promise<TgUpdate>;
   enqueueRaw(token: string, payload: Record<string, unknown>): Promise<TgUpdate>;

@@ -189,6 +189,11 @@ async function handleControl(core: TelegramEmulatorCore, req: IncomingMessage, r
     }
   }
 
+  if (bot && parts[2] === 'sent' && parts.length === 3 && method === 'GET') {
+    const chatId = url.searchParams.get('chatId');
+    return sendJson(res, 200, core.sentMessages(bot.token, chatId ? Number(chatId) : undefined));
+  }
+
   if (bot && parts[2] === 'chats' && parts[4] === 'transcript' && method === 'GET') {
     const chat = bot.chats.get(Number(parts[3]));
     return sendJson(res, 200, chat ? chat.transcript : []);

@@ -1,8 +1,13 @@
-// Webhook push mode: POST each pending update, in order, to the bot's registered URL with the
-// X-Telegram-Bot-Api-Secret-Token header. A non-2xx answer or a connection error is recorded in
-// last_error_* (visible through getWebhookInfo) and retried with a short backoff; after the last
-// retry the update simply stays pending until something kicks the loop again (a new update, a new
-// setWebhook). Real Telegram retries for much longer; the emulator keeps tests fast.
+// Webhook push mode: POST each pending update to the bot's registered URL with the
+// X-Telegram-Bot-Api-Secret-Token header.
+//
+// Like Telegram, up to `max_connections` deliveries run at once, but updates of one chat are
+// delivered strictly in order: an update is not sent while an earlier update of the same chat is
+// in flight or waiting for a retry. A non-2xx answer or a connection error is recorded in
+// last_error_* (visible through getWebhookInfo) and retried after 0.2 s, 0.5 s, 1 s, 2 s; after
+// the last retry the update stays pending (and holds back its chat) until something kicks
+// delivery again (a new update, a new setWebhook). Real Telegram retries far longer; the emulator
+// keeps tests fast.
 import type { BotRecord } from './store.js';
 import { nowSeconds } from './store.js';
 import type { TgUpdate } from './types.js';
@@ -46,54 +51,122 @@ export async function postUpdate(url: string, update: unknown, secret: string | 
   }
 }
 
-const running = new WeakMap<BotRecord, { again: boolean }>();
-
-/** Starts the delivery loop for a bot if it is not already running (then it re-checks the queue). */
-export function kickDelivery(bot: BotRecord, deps: WebhookDeliveryDeps): void {
-  const state = running.get(bot);
-  if (state) {
-    state.again = true;
-    return;
-  }
-  const mine = { again: false };
-  running.set(bot, mine);
-  void deliveryLoop(bot, deps, mine).finally(() => running.delete(bot));
+interface RetryState {
+  failures: number;
+  /** Waiting for the backoff timer. */
+  waiting: boolean;
+  /** Out of retries: stays pending until the next kick. */
+  exhausted: boolean;
 }
 
-async function deliveryLoop(bot: BotRecord, deps: WebhookDeliveryDeps, state: { again: boolean }): Promise<void> {
-  let failures = 0;
-  for (;;) {
-    const hook = bot.webhook;
-    const head = bot.queue[0];
-    if (!hook || !head) return;
-    state.again = false;
-    const generation = hook.generation;
-    const update: TgUpdate = head.update;
-    const result = await postUpdate(hook.url, update, hook.secretToken);
-    // The webhook may have been removed or replaced while we were waiting for the answer.
-    if (!bot.webhook || bot.webhook.generation !== generation) {
-      deps.onAttempt(bot, update.update_id, result);
-      continue;
-    }
-    if (result.ok) {
-      failures = 0;
-      if (bot.queue[0]?.update === update) bot.queue.shift();
-      deps.onAttempt(bot, update.update_id, result);
-      await maybeRunReplyMethod(bot, result.body, deps);
-      continue;
-    }
-    bot.lastErrorDate = nowSeconds();
-    bot.lastErrorMessage = result.error;
-    deps.onAttempt(bot, update.update_id, result);
-    if (failures >= deps.retryDelaysMs.length) {
-      // Out of retries: keep the update pending; a later kick starts over.
-      if (!state.again) return;
-      failures = 0;
-      continue;
-    }
-    await new Promise((r) => setTimeout(r, deps.retryDelaysMs[failures]));
-    failures += 1;
+interface BotDelivery {
+  inFlight: Set<TgUpdate>;
+  retries: Map<TgUpdate, RetryState>;
+  timers: Set<NodeJS.Timeout>;
+}
+
+const deliveries = new WeakMap<BotRecord, BotDelivery>();
+
+function stateOf(bot: BotRecord): BotDelivery {
+  let s = deliveries.get(bot);
+  if (!s) {
+    s = { inFlight: new Set(), retries: new Map(), timers: new Set() };
+    deliveries.set(bot, s);
   }
+  return s;
+}
+
+/** The chat an update belongs to, for per-chat ordering (one lane for updates without a chat). */
+export function chatKeyOf(update: TgUpdate): string {
+  for (const [key, value] of Object.entries(update)) {
+    if (key === 'update_id' || typeof value !== 'object' || value === null) continue;
+    const v = value as { chat?: { id?: number }; message?: { chat?: { id?: number } }; from?: { id?: number } };
+    const id = v.chat?.id ?? v.message?.chat?.id ?? v.from?.id;
+    if (id !== undefined) return String(id);
+  }
+  return 'none';
+}
+
+/** New update, new webhook, or a retry comes due: gives exhausted updates a fresh round and pumps. */
+export function kickDelivery(bot: BotRecord, deps: WebhookDeliveryDeps): void {
+  const s = stateOf(bot);
+  for (const r of s.retries.values()) {
+    if (r.exhausted) {
+      r.exhausted = false;
+      r.failures = 0;
+    }
+  }
+  pump(bot, deps);
+}
+
+/** Forgets retry bookkeeping (webhook removed or replaced, queue dropped). */
+export function resetDelivery(bot: BotRecord): void {
+  const s = stateOf(bot);
+  for (const t of s.timers) clearTimeout(t);
+  s.timers.clear();
+  s.retries.clear();
+}
+
+function pump(bot: BotRecord, deps: WebhookDeliveryDeps): void {
+  const hook = bot.webhook;
+  if (!hook) return;
+  const s = stateOf(bot);
+  const busyChats = new Set<string>();
+  for (const entry of bot.queue) {
+    if (s.inFlight.size >= hook.maxConnections) return;
+    const update = entry.update;
+    const chat = chatKeyOf(update);
+    if (busyChats.has(chat)) continue;
+    // Whatever happens to this update, later ones of the same chat wait behind it.
+    busyChats.add(chat);
+    if (s.inFlight.has(update)) continue;
+    const retry = s.retries.get(update);
+    if (retry && (retry.waiting || retry.exhausted)) continue;
+    void attempt(bot, update, deps);
+  }
+}
+
+async function attempt(bot: BotRecord, update: TgUpdate, deps: WebhookDeliveryDeps): Promise<void> {
+  const hook = bot.webhook!;
+  const s = stateOf(bot);
+  s.inFlight.add(update);
+  const result = await postUpdate(hook.url, update, hook.secretToken);
+  s.inFlight.delete(update);
+  const stillCurrent = bot.webhook !== null && bot.webhook.generation === hook.generation;
+  const stillQueued = bot.queue.some((q) => q.update === update);
+  if (!stillCurrent || !stillQueued) {
+    // The webhook changed or the queue was dropped meanwhile: this attempt no longer counts.
+    deps.onAttempt(bot, update.update_id, result);
+    pump(bot, deps);
+    return;
+  }
+  if (result.ok) {
+    s.retries.delete(update);
+    const i = bot.queue.findIndex((q) => q.update === update);
+    if (i >= 0) bot.queue.splice(i, 1);
+    deps.onAttempt(bot, update.update_id, result);
+    pump(bot, deps);
+    await maybeRunReplyMethod(bot, result.body, deps);
+    return;
+  }
+  bot.lastErrorDate = nowSeconds();
+  bot.lastErrorMessage = result.error;
+  const retry = s.retries.get(update) ?? { failures: 0, waiting: false, exhausted: false };
+  s.retries.set(update, retry);
+  if (retry.failures >= deps.retryDelaysMs.length) {
+    retry.exhausted = true;
+  } else {
+    retry.waiting = true;
+    const timer = setTimeout(() => {
+      s.timers.delete(timer);
+      retry.waiting = false;
+      pump(bot, deps);
+    }, deps.retryDelaysMs[retry.failures]);
+    s.timers.add(timer);
+    retry.failures += 1;
+  }
+  deps.onAttempt(bot, update.update_id, result);
+  pump(bot, deps);
 }
 
 async function maybeRunReplyMethod(bot: BotRecord, body: string | undefined, deps: WebhookDeliveryDeps): Promise<void> {
