@@ -1,20 +1,33 @@
-// Shows a connection test (M5) as steps with the failing one in plain words. Accepts the result
-// as `{ ok, steps: [{ step, ok, message }] }` or as `{ ok, failedStep|step, message }`.
+// Shows a connection test (M5): per server (IMAP, SMTP, Exchange) the steps DNS → TCP → TLS →
+// greeting → login → capabilities, with the failing step and the server's reason in plain words.
 import { Alert, Group, Stack, Text, ThemeIcon } from '@mantine/core';
 import { IconCheck, IconX, IconMinus } from '@tabler/icons-react';
 import { useT, type TKey } from '../i18n/index.js';
 
+export interface ProbeStep {
+  step: string;
+  ok: boolean;
+  skipped?: boolean;
+  ms?: number;
+  message: string;
+}
+export interface ProbeResult {
+  protocol: 'imap' | 'smtp' | 'https';
+  host: string;
+  port: number;
+  ok: boolean;
+  steps: ProbeStep[];
+  failedStep: string | null;
+  message: string;
+}
 export interface TestResult {
   ok: boolean;
-  step?: string | null;
-  failedStep?: string | null;
-  message?: string | null;
-  steps?: { step?: string; name?: string; ok: boolean | null; message?: string | null; side?: string }[];
-  results?: TestResult[];
-  side?: string;
+  message: string;
+  failedStep: string | null;
+  imap?: ProbeResult | null;
+  smtp?: ProbeResult | null;
+  exchange?: ProbeResult | null;
 }
-
-const ORDER = ['dns', 'tcp', 'tls', 'login', 'capability'];
 
 export function ConnectionTestResult({ result }: { result: TestResult }) {
   const t = useT();
@@ -23,43 +36,45 @@ export function ConnectionTestResult({ result }: { result: TestResult }) {
     const v = t(k);
     return v === k ? s : v;
   };
-  const parts = result.results ?? [result];
+  const probes = [result.imap, result.smtp, result.exchange].filter((p): p is ProbeResult => !!p);
   return (
-    <Stack gap="sm" data-testid="connection-test">
-      {parts.map((r, i) => {
-        const failed = r.failedStep ?? r.step ?? r.steps?.find((s) => s.ok === false)?.step ?? null;
-        const steps =
-          r.steps?.map((s) => ({ step: s.step ?? s.name ?? '', ok: s.ok, message: s.message })) ??
-          ORDER.map((s) => {
-            const fi = failed ? ORDER.indexOf(failed.toLowerCase()) : -1;
-            const si = ORDER.indexOf(s);
-            return { step: s, ok: r.ok ? true : fi < 0 ? null : si < fi ? true : si === fi ? false : null, message: si === fi ? r.message : null };
-          });
-        return (
-          <Alert key={i} color={r.ok ? 'teal' : 'red'} title={(r.side ? `${r.side.toUpperCase()}: ` : '') + (r.ok ? t('test.ok') : t('test.failedAt', { step: failed ? stepName(failed) : '?' }))}>
-            <Stack gap={4}>
-              {steps.map((s) => (
-                <Group key={s.step} gap="xs" wrap="nowrap" align="flex-start">
-                  <ThemeIcon size={18} radius="xl" color={s.ok === true ? 'teal' : s.ok === false ? 'red' : 'gray'} variant={s.ok === null ? 'light' : 'filled'}>
-                    {s.ok === true ? <IconCheck size={12} /> : s.ok === false ? <IconX size={12} /> : <IconMinus size={12} />}
-                  </ThemeIcon>
-                  <div>
-                    <Text size="sm" fw={s.ok === false ? 650 : 400}>
-                      {stepName(s.step)}
-                    </Text>
-                    {s.message && (
-                      <Text size="sm" c={s.ok === false ? 'red.8' : 'dimmed'}>
-                        {s.message}
+    <Stack gap="sm" data-testid="connection-test" data-ok={result.ok}>
+      <Alert color={result.ok ? 'teal' : 'red'} title={result.ok ? t('test.ok') : result.failedStep ? t('test.failedAt', { step: stepName(result.failedStep) }) : t('test.failed')}>
+        {result.message}
+      </Alert>
+      {probes.map((p) => (
+        <Stack key={p.protocol} gap={4}>
+          <Text size="sm" fw={650}>
+            {p.protocol.toUpperCase()} · {p.host}:{p.port}
+          </Text>
+          {p.steps.map((s) => {
+            const state = s.skipped ? null : s.ok;
+            return (
+              <Group key={s.step} gap="xs" wrap="nowrap" align="flex-start">
+                <ThemeIcon size={18} radius="xl" color={state === true ? 'teal' : state === false ? 'red' : 'gray'} variant={state === null ? 'light' : 'filled'}>
+                  {state === true ? <IconCheck size={12} /> : state === false ? <IconX size={12} /> : <IconMinus size={12} />}
+                </ThemeIcon>
+                <div>
+                  <Text size="sm" fw={state === false ? 650 : 400}>
+                    {stepName(s.step)}
+                    {s.ms != null && state !== null && (
+                      <Text span size="xs" c="dimmed">
+                        {' '}
+                        · {Math.round(s.ms)} ms
                       </Text>
                     )}
-                  </div>
-                </Group>
-              ))}
-              {!r.steps && r.message && !failed && <Text size="sm">{r.message}</Text>}
-            </Stack>
-          </Alert>
-        );
-      })}
+                  </Text>
+                  {state === false && s.message && (
+                    <Text size="sm" c="red.8">
+                      {s.message}
+                    </Text>
+                  )}
+                </div>
+              </Group>
+            );
+          })}
+        </Stack>
+      ))}
     </Stack>
   );
 }

@@ -139,6 +139,12 @@ function ProviderEditor({ provider }: { provider: Provider | null }) {
                 <>
                   {endpoint('imap')}
                   {endpoint('smtp')}
+                  <Card withBorder>
+                    <Stack gap="xs">
+                      <Checkbox label={t('providers.savesSent')} description={t('providers.savesSentHint')} checked={f.providerSavesSent} onChange={(e) => set({ providerSavesSent: e.currentTarget.checked })} />
+                      <Checkbox label={t('providers.selfSigned')} description={t('providers.selfSignedHint')} checked={f.allowSelfSigned} onChange={(e) => set({ allowSelfSigned: e.currentTarget.checked })} />
+                    </Stack>
+                  </Card>
                 </>
               ) : (
                 <Card withBorder>
@@ -176,14 +182,14 @@ function ProviderEditor({ provider }: { provider: Provider | null }) {
                     <SegmentedControl
                       data={[
                         { value: 'basic', label: t('providers.basic') },
-                        { value: 'oauth', label: 'OAuth 2.0' },
+                        { value: 'oauth2', label: 'OAuth 2.0' },
                       ]}
                       value={f.authMethod}
                       onChange={(v) => set({ authMethod: v as ProviderForm['authMethod'] })}
                       data-testid="auth-method"
                     />
                   </div>
-                  {f.authMethod === 'oauth' && (
+                  {f.authMethod === 'oauth2' && (
                     <>
                       <TextInput label={t('providers.clientId')} required value={f.oauthClientId} error={errs.oauthClientId} onChange={(e) => set({ oauthClientId: e.currentTarget.value })} data-testid="oauth-client-id" />
                       <PasswordInput
@@ -213,11 +219,9 @@ function ProviderEditor({ provider }: { provider: Provider | null }) {
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 5 }}>
           <Stack>
+            <ProviderTest provider={provider} form={f} valid={Object.keys(local).length === 0} onInvalid={() => setTouched(true)} />
             {provider ? (
-              <>
-                <ProviderTest provider={provider} />
-                <ProviderDomains provider={provider} />
-              </>
+              <ProviderDomains provider={provider} />
             ) : (
               <Alert color="indigo" variant="light">
                 {t('providers.saveFirst')}
@@ -230,12 +234,19 @@ function ProviderEditor({ provider }: { provider: Provider | null }) {
   );
 }
 
-function ProviderTest({ provider }: { provider: Provider }) {
+function ProviderTest({ provider, form, valid, onInvalid }: { provider: Provider | null; form: ProviderForm; valid: boolean; onInvalid: () => void }) {
   const t = useT();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [result, setResult] = useState<TestResult | null>(null);
-  const test = useApiMutation(() => post<TestResult>(`/api/mail-providers/${provider.id}/test`, email ? { email, password } : {}), { onSuccess: (r) => setResult(r) });
+  // Tests what is in the form (saved or not), so the administrator can check before saving.
+  const test = useApiMutation(
+    () => {
+      const creds = email ? { email, password: password || undefined } : {};
+      return post<TestResult>(provider && !dirtyVs(provider, form) ? `/api/mail-providers/${provider.id}/test` : '/api/mail-providers/test', provider && !dirtyVs(provider, form) ? creds : { ...toBody(form), ...creds });
+    },
+    { onSuccess: (r) => setResult(r) },
+  );
   return (
     <Card withBorder>
       <Title order={5} mb="xs">
@@ -247,13 +258,17 @@ function ProviderTest({ provider }: { provider: Provider }) {
       <Stack gap="xs">
         <TextInput placeholder={t('test.email')} value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
         <PasswordInput placeholder={t('login.password')} value={password} onChange={(e) => setPassword(e.currentTarget.value)} autoComplete="new-password" />
-        <Button variant="light" leftSection={<IconPlugConnected size={16} />} loading={test.isPending} onClick={() => test.mutate(undefined)} data-testid="provider-test">
+        <Button variant="light" leftSection={<IconPlugConnected size={16} />} loading={test.isPending} onClick={() => (valid ? test.mutate(undefined) : onInvalid())} data-testid="provider-test">
           {t('test.run')}
         </Button>
         {result && <ConnectionTestResult result={result} />}
       </Stack>
     </Card>
   );
+}
+
+function dirtyVs(p: Provider, f: ProviderForm): boolean {
+  return JSON.stringify(toBody(fromProvider(p))) !== JSON.stringify(toBody(f)) || !!f.oauthClientSecret;
 }
 
 interface Domain {

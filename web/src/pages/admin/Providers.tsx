@@ -12,8 +12,7 @@ export function useProviders() {
 }
 
 export function providerHost(p: Provider): string {
-  const type = p.type ?? p.kind;
-  return type === 'exchange' ? (p.exchange?.host ?? '') : [p.imap?.host, p.smtp?.host].filter(Boolean).join(' · ');
+  return p.type === 'exchange' ? (p.exchange?.serviceAddress ?? '') : [p.imap?.host, p.smtp?.host].filter(Boolean).join(' · ');
 }
 
 export function ProvidersPage() {
@@ -45,6 +44,7 @@ export function ProvidersPage() {
                 <Table.Th>{t('providers.type')}</Table.Th>
                 <Table.Th>{t('providers.servers')}</Table.Th>
                 <Table.Th>{t('providers.auth')}</Table.Th>
+                <Table.Th>{t('providers.mailboxes')}</Table.Th>
                 <Table.Th w={50} />
               </Table.Tr>
             </Table.Thead>
@@ -52,9 +52,16 @@ export function ProvidersPage() {
               {q.data?.items.map((p) => (
                 <Table.Tr key={p.id} className="list-row" onClick={() => navigate(`/admin/mail-providers/${p.id}`)} data-testid="provider-row">
                   <Table.Td>
-                    <Text fw={600} size="sm">
-                      {p.name}
-                    </Text>
+                    <Group gap={6}>
+                      <Text fw={600} size="sm">
+                        {p.name}
+                      </Text>
+                      {p.preconfigured && (
+                        <Badge size="xs" variant="dot" color="gray">
+                          {t('providers.preconfigured')}
+                        </Badge>
+                      )}
+                    </Group>
                     {p.domains && p.domains.length > 0 && (
                       <Text size="xs" c="dimmed">
                         {p.domains.slice(0, 4).join(', ')}
@@ -63,8 +70,8 @@ export function ProvidersPage() {
                     )}
                   </Table.Td>
                   <Table.Td>
-                    <Badge variant="light" color={(p.type ?? p.kind) === 'exchange' ? 'cyan' : 'indigo'}>
-                      {(p.type ?? p.kind) === 'exchange' ? 'Exchange / Microsoft 365' : 'IMAP / SMTP'}
+                    <Badge variant="light" color={p.type === 'exchange' ? 'cyan' : 'indigo'}>
+                      {p.type === 'exchange' ? 'Exchange / Microsoft 365' : 'IMAP / SMTP'}
                     </Badge>
                   </Table.Td>
                   <Table.Td>
@@ -73,9 +80,12 @@ export function ProvidersPage() {
                     </Text>
                   </Table.Td>
                   <Table.Td>
-                    <Badge variant="outline" color={(p.authMethod ?? p.auth) === 'oauth' ? 'grape' : 'gray'}>
-                      {(p.authMethod ?? p.auth) === 'oauth' ? 'OAuth 2.0' : t('providers.basic')}
+                    <Badge variant="outline" color={p.authMethod === 'oauth2' ? 'grape' : 'gray'}>
+                      {p.authMethod === 'oauth2' ? 'OAuth 2.0' : t('providers.basic')}
                     </Badge>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm">{p.mailboxCount}</Text>
                   </Table.Td>
                   <Table.Td>
                     <Tooltip label={t('common.delete')}>

@@ -4,26 +4,25 @@
 export type Security = 'ssl' | 'starttls' | 'none';
 export type ProviderType = 'imap' | 'exchange';
 export type LoginFormat = 'manual' | 'email' | 'local-part';
-export type AuthMethod = 'basic' | 'oauth';
+export type AuthMethod = 'basic' | 'oauth2';
 
 export interface Provider {
   id: string;
+  key: string | null;
   name: string;
-  type?: ProviderType;
-  kind?: ProviderType;
-  imap?: { host: string; port: number; security: Security } | null;
-  smtp?: { host: string; port: number; security: Security } | null;
-  exchange?: { host: string; loadEmails: boolean; sendEmails: boolean } | null;
+  type: ProviderType;
+  imap: { host: string; port: number; security: Security } | null;
+  smtp: { host: string; port: number; security: Security } | null;
+  exchange: { serviceAddress: string; loadEmails: boolean; sendEmails: boolean } | null;
   loginFormat: LoginFormat;
-  authMethod?: AuthMethod;
-  auth?: AuthMethod;
-  oauthClientId?: string | null;
-  hasOauthClientSecret?: boolean;
-  hasOAuthClientSecret?: boolean;
-  domains?: string[];
-  builtIn?: boolean;
-  mailboxCount?: number;
-  [k: string]: unknown;
+  authMethod: AuthMethod;
+  clientId: string | null;
+  hasClientSecret: boolean;
+  providerSavesSent: boolean;
+  allowSelfSigned: boolean;
+  preconfigured: boolean;
+  domains: string[];
+  mailboxCount: number;
 }
 
 export interface ProviderForm {
@@ -43,6 +42,8 @@ export interface ProviderForm {
   oauthClientId: string;
   oauthClientSecret: string;
   hasSecret: boolean;
+  allowSelfSigned: boolean;
+  providerSavesSent: boolean;
 }
 
 export const emptyForm: ProviderForm = {
@@ -62,6 +63,8 @@ export const emptyForm: ProviderForm = {
   oauthClientId: '',
   oauthClientSecret: '',
   hasSecret: false,
+  allowSelfSigned: false,
+  providerSavesSent: false,
 };
 
 const IMAP_PORT: Record<Security, number> = { ssl: 993, starttls: 143, none: 143 };
@@ -81,21 +84,23 @@ export function securityForPort(side: 'imap' | 'smtp', port: number): Security |
 export function fromProvider(p: Provider): ProviderForm {
   return {
     name: p.name,
-    type: (p.type ?? p.kind ?? 'imap') as ProviderType,
+    type: p.type,
     imapHost: p.imap?.host ?? '',
     imapPort: p.imap?.port ?? 993,
     imapSecurity: p.imap?.security ?? 'ssl',
     smtpHost: p.smtp?.host ?? '',
     smtpPort: p.smtp?.port ?? 465,
     smtpSecurity: p.smtp?.security ?? 'ssl',
-    exchangeHost: p.exchange?.host ?? '',
+    exchangeHost: p.exchange?.serviceAddress ?? '',
     loadEmails: p.exchange?.loadEmails ?? true,
     sendEmails: p.exchange?.sendEmails ?? true,
     loginFormat: p.loginFormat ?? 'email',
-    authMethod: (p.authMethod ?? p.auth ?? 'basic') as AuthMethod,
-    oauthClientId: p.oauthClientId ?? '',
+    authMethod: p.authMethod ?? 'basic',
+    oauthClientId: p.clientId ?? '',
     oauthClientSecret: '',
-    hasSecret: !!(p.hasOauthClientSecret ?? p.hasOAuthClientSecret),
+    hasSecret: p.hasClientSecret,
+    allowSelfSigned: p.allowSelfSigned,
+    providerSavesSent: p.providerSavesSent,
   };
 }
 
@@ -105,16 +110,18 @@ export function toBody(f: ProviderForm): Record<string, unknown> {
     type: f.type,
     loginFormat: f.loginFormat,
     authMethod: f.authMethod,
+    allowSelfSigned: f.allowSelfSigned,
+    providerSavesSent: f.providerSavesSent,
   };
   if (f.type === 'imap') {
     body.imap = { host: f.imapHost.trim(), port: Number(f.imapPort), security: f.imapSecurity };
     body.smtp = { host: f.smtpHost.trim(), port: Number(f.smtpPort), security: f.smtpSecurity };
   } else {
-    body.exchange = { host: f.exchangeHost.trim(), loadEmails: f.loadEmails, sendEmails: f.sendEmails };
+    body.exchange = { serviceAddress: f.exchangeHost.trim(), loadEmails: f.loadEmails, sendEmails: f.sendEmails };
   }
-  if (f.authMethod === 'oauth') {
-    body.oauthClientId = f.oauthClientId.trim();
-    if (f.oauthClientSecret) body.oauthClientSecret = f.oauthClientSecret;
+  if (f.authMethod === 'oauth2') {
+    body.clientId = f.oauthClientId.trim();
+    if (f.oauthClientSecret) body.clientSecret = f.oauthClientSecret;
   }
   return body;
 }
@@ -132,7 +139,7 @@ export function validate(f: ProviderForm): Record<string, 'v.required' | 'v.port
     if (!f.exchangeHost.trim()) e.exchangeHost = 'v.required';
     if (!f.loadEmails && !f.sendEmails) e.loadEmails = 'v.loadOrSend';
   }
-  if (f.authMethod === 'oauth') {
+  if (f.authMethod === 'oauth2') {
     if (!f.oauthClientId.trim()) e.oauthClientId = 'v.required';
     if (!f.oauthClientSecret && !f.hasSecret) e.oauthClientSecret = 'v.required';
   }
@@ -149,7 +156,9 @@ export function formField(serverField: string): string {
     'smtp.host': 'smtpHost',
     'smtp.port': 'smtpPort',
     'smtp.security': 'smtpSecurity',
-    'exchange.host': 'exchangeHost',
+    'exchange.serviceAddress': 'exchangeHost',
+    clientId: 'oauthClientId',
+    clientSecret: 'oauthClientSecret',
     'exchange.loadEmails': 'loadEmails',
     'exchange.sendEmails': 'sendEmails',
     exchange: 'loadEmails',

@@ -1,0 +1,114 @@
+// E2E (W1, M1, M3, M5, P2): an administrator signs in to the console in Chromium, adds a mail
+// provider through the form (security fills the port and vice versa, OAuth fields appear and are
+// required), adds a domain, and runs the connection test against a real Dovecot with a wrong
+// password, which reports the failing step in plain words. A user without administration rights
+// does not see the Administration section.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
+import { REQUIRE_SERVICES } from '../helpers/services.js';
+import { ensureConsoleBuilt, flow, hasChromium, launch, screenshot, signIn } from './browser.js';
+
+const run = hasChromium() && (dovecotAvailable() || REQUIRE_SERVICES);
+
+describe.skipIf(!run)('console e2e: administrator adds a mail provider', () => {
+  let app: TestApp;
+  let dovecot: Dovecot;
+  let smtp: TestSmtpServer;
+  let browser: Browser;
+  let page: Page;
+  let admin: { email: string; password: string };
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    [app, dovecot, smtp, browser] = await Promise.all([
+      startTestApp(),
+      startDovecot({ users: [{ user: 'ann@acme.test', password: 'right-password' }] }),
+      startSmtpServer({ mode: 'plain' }),
+      launch(),
+    ]);
+    admin = await app.createUser({ name: 'Alice Admin', operations: ['CanManageAdministration'] });
+    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([app?.close(), dovecot?.close(), smtp?.close()]);
+  });
+
+  it('creates an IMAP/SMTP provider with a domain and shows the failing step of a connection test', () => flow(page, 'admin-adds-provider', async () => {
+    await signIn(page, app.url, admin.email, admin.password);
+    await page.getByText('Administration', { exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Mail providers' }).click();
+    // The preconfigured catalog (M2) is listed.
+    await page.getByTestId('provider-row').first().waitFor();
+    await page.getByRole('button', { name: 'Add provider' }).click();
+
+    await page.getByTestId('provider-name').fill('Acme Mail');
+    await page.getByTestId('imapHost').fill(dovecot.host);
+    // Security fills the usual port...
+    await pickSelect(page, 'imapSecurity', 'STARTTLS');
+    expect(await page.getByTestId('imapPort').inputValue()).toBe('143');
+    await pickSelect(page, 'smtpSecurity', 'STARTTLS');
+    expect(await page.getByTestId('smtpPort').inputValue()).toBe('587');
+    // ...and a usual port picks its security.
+    await page.getByTestId('smtpPort').fill('465');
+    expect(await page.getByTestId('smtpSecurity').inputValue()).toBe('SSL/TLS');
+    // Now the real servers: plain (security none) on their test ports.
+    await pickSelect(page, 'imapSecurity', 'None');
+    await page.getByTestId('imapPort').fill(String(dovecot.port));
+    await page.getByTestId('smtpHost').fill(smtp.host);
+    await pickSelect(page, 'smtpSecurity', 'None');
+    await page.getByTestId('smtpPort').fill(String(smtp.port));
+
+    // OAuth 2.0: its fields appear and are required.
+    await page.getByText('OAuth 2.0', { exact: true }).click();
+    await page.getByTestId('oauth-client-id').waitFor();
+    await page.getByTestId('provider-save').click();
+    await page.getByText('Required').first().waitFor();
+    await page.getByText('User name and password', { exact: true }).click();
+    await page.getByTestId('oauth-client-id').waitFor({ state: 'detached' });
+
+    await page.getByTestId('provider-save').click();
+    await page.waitForURL(/\/admin\/mail-providers\/[0-9a-f-]{36}$/, { timeout: 20_000 });
+    const providerId = page.url().split('/').pop()!;
+
+    // Domain directory (M3).
+    await page.getByPlaceholder('example.com', { exact: true }).fill('acme.test');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByText('acme.test', { exact: true }).waitFor();
+
+    // Connection test (M5) with a wrong password: the login step fails, in plain words.
+    await page.getByPlaceholder('Test mailbox (optional)').fill('ann@acme.test');
+    await page.getByPlaceholder('Password', { exact: true }).fill('wrong-password');
+    await page.getByTestId('provider-test').click();
+    const result = page.getByTestId('connection-test');
+    await result.waitFor({ timeout: 30_000 });
+    expect(await result.getAttribute('data-ok')).toBe('false');
+    await result.getByText(/Failed at: Sign in/).waitFor();
+    await screenshot(page, 'admin-adds-provider');
+
+    const saved = await app.request('GET', `/api/mail-providers/${providerId}`, { token: app.adminToken });
+    expect(saved.status).toBe(200);
+    expect(saved.body).toMatchObject({ name: 'Acme Mail', type: 'imap', authMethod: 'basic', imap: { host: dovecot.host, port: dovecot.port, security: 'none' }, smtp: { port: smtp.port, security: 'none' } });
+    expect(saved.body.domains).toContain('acme.test');
+  }), 120_000);
+
+  it('hides Administration from a user without CanManageAdministration', async () => {
+    const user = await app.createUser({ name: 'Bob Plain' });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const p = await ctx.newPage();
+    await signIn(p, app.url, user.email, user.password);
+    await p.getByRole('link', { name: 'My mailboxes' }).waitFor();
+    expect(await p.getByText('Administration', { exact: true }).count()).toBe(0);
+    expect(await p.getByRole('link', { name: 'Mail providers' }).count()).toBe(0);
+    await ctx.close();
+  }, 60_000);
+});
+
+/** Mantine Select: open it by its test id and click the option. */
+async function pickSelect(page: Page, testId: string, option: string) {
+  await page.getByTestId(testId).click();
+  await page.getByRole('option', { name: option, exact: true }).click();
+}
