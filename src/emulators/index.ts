@@ -50,4 +50,25 @@ export async function startEmulator(name: EmulatorName, opts: EmulatorStartOptio
   return emulators[name].start(opts);
 }
 
+/**
+ * `switchboard sandbox`: starts every emulator in the foreground, prints how to use them, and
+ * closes them on SIGINT/SIGTERM. Resolves once they are listening.
+ */
+export async function startSandbox(opts: { telegramPort: number; host?: string; botToken?: string }): Promise<RunningEmulator[]> {
+  const running: RunningEmulator[] = [
+    await startEmulator('telegram', { port: opts.telegramPort, host: opts.host ?? '127.0.0.1', botToken: opts.botToken }),
+  ];
+  for (const r of running) for (const line of r.instructions) process.stdout.write(`${line}\n`);
+  const tg = running.find((r) => r.name === 'telegram');
+  if (tg) {
+    process.stdout.write(`Start Switchboard with TELEGRAM_API_ROOT=${tg.url}, then add a Telegram channel with the bot token above.\n`);
+  }
+  const stop = (): void => {
+    void Promise.all(running.map((r) => r.close())).then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return running;
+}
+
 export { startTelegramEmulator, type TelegramEmulator };
