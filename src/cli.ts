@@ -9,8 +9,9 @@ import { loadKeyRing, writeKeyFile } from './platform/crypto/keyring.js';
 import { createSecretStore } from './platform/crypto/secret-store.js';
 import { migrations } from './migrations.js';
 import type { Database } from './schema.js';
-import { createIdentityService } from './modules/identity/index.js';
-import { VERSION, startSwitchboard } from './main.js';
+
+// Heavy modules load inside the commands that need them, so `--help` and `migrate` stay quick.
+const VERSION = '0.1.0';
 
 function config(): Config {
   try {
@@ -49,6 +50,7 @@ program
   )
   .action(async () => {
     const cfg = config();
+    const { startSwitchboard } = await import('./main.js');
     const sb = await startSwitchboard(cfg);
     if (sb.url) console.log(`Switchboard is running at ${sb.url.replace('127.0.0.1', 'localhost')} (storage: ${sb.platform.dialect}, jobs: ${sb.platform.jobs.kind})`);
     let stopping = false;
@@ -91,6 +93,7 @@ admin
     }
     await withDb(async (h) => {
       await migrateToLatest(h.db, migrations);
+      const { createIdentityService } = await import('./modules/identity/index.js');
       const identity = createIdentityService(h.db);
       try {
         const u = await identity.createAdmin(opts.email, opts.password, opts.name);

@@ -28,7 +28,7 @@ import { createNotificationsModule } from './modules/notifications/index.js';
 import { createMailProvidersModule } from './modules/mail-providers/index.js';
 import { createMailboxesModule } from './modules/mailboxes/index.js';
 
-export const VERSION = '0.1.0';
+export const VERSION = '0.1.0'; // keep in step with package.json and cli.ts
 
 export interface RoleFlags {
   api: boolean;

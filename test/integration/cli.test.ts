@@ -22,14 +22,14 @@ function cli(...args: string[]) {
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('switchboard CLI', () => {
-  it('has --help on every command', async () => {
+  it('has --help on every command', { timeout: 180_000 }, async () => {
     for (const args of [[], ['start'], ['migrate'], ['admin', 'create'], ['secrets', 'rotate']]) {
       const { stdout } = await cli(...args, '--help');
       expect(stdout).toMatch(/Usage: switchboard/);
     }
   });
 
-  it('migrates, creates an administrator, and rotates the secret key', async () => {
+  it('migrates, creates an administrator, and rotates the secret key', { timeout: 180_000 }, async () => {
     const m = await cli('migrate');
     expect(m.stdout).toMatch(/Applied \d+ migration/);
     expect((await cli('migrate')).stdout).toMatch(/up to date/);
@@ -67,7 +67,7 @@ describe('switchboard CLI', () => {
     await h2.close();
   });
 
-  it('fails fast listing bad configuration', async () => {
+  it('fails fast listing bad configuration', { timeout: 60_000 }, async () => {
     const e = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate'], { env: { ...env, PORT: 'x', ROLES: 'chef' } }).catch((err) => err);
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/PORT/);
