@@ -36,6 +36,8 @@ const envSchema = z.object({
       if (roles.length === 0) ctx.addIssue({ code: 'custom', message: 'at least one role is required' });
       return roles as Role[];
     }),
+  /** Key prefix in Redis (queues, pub/sub channels), so several installations can share one Redis. */
+  SWITCHBOARD_REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'letters, digits, _ : . - only').default('switchboard'),
   SWITCHBOARD_SECRET_KEY: z.string().optional(),
   SWITCHBOARD_SECRET_KEY_FILE: z.string().optional(),
   SWITCHBOARD_ADMIN_EMAIL: z.string().email().optional(),
@@ -61,6 +63,7 @@ export interface Config {
   databaseUrl?: string;
   pgSchema?: string;
   redisUrl?: string;
+  redisPrefix: string;
   roles: Role[];
   secretKey?: string;
   adminEmail?: string;
@@ -120,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     pgSchema: e.SWITCHBOARD_PG_SCHEMA,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.SWITCHBOARD_REDIS_PREFIX,
     roles: e.ROLES,
     secretKey: e.SWITCHBOARD_SECRET_KEY,
     adminEmail: e.SWITCHBOARD_ADMIN_EMAIL,
