@@ -1,3 +1,149 @@
-import type { Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 
-export const chatMigrations: Record<string, Migration> = {};
+const ts = 'varchar(30)';
+const id = 'varchar(36)';
+
+export const chatMigrations: Record<string, Migration> = {
+  '0500_chat_base': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('chat_queues')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('name', 'varchar(200)', (c) => c.notNull().unique())
+        .addColumn('routing_rule', 'varchar(20)', (c) => c.notNull())
+        .addColumn('completion_timeout_minutes', 'integer')
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .addColumn('updated_at', ts, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('chat_queue_users')
+        .addColumn('queue_id', id, (c) => c.notNull().references('chat_queues.id').onDelete('cascade'))
+        .addColumn('user_id', id, (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('chat_queue_users_pk', ['queue_id', 'user_id'])
+        .execute();
+      await db.schema.createIndex('chat_queue_users_user_idx').on('chat_queue_users').column('user_id').execute();
+      await db.schema
+        .createTable('chat_queue_roles')
+        .addColumn('queue_id', id, (c) => c.notNull().references('chat_queues.id').onDelete('cascade'))
+        .addColumn('role_id', id, (c) => c.notNull().references('roles.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('chat_queue_roles_pk', ['queue_id', 'role_id'])
+        .execute();
+      await db.schema
+        .createTable('chat_operators')
+        .addColumn('user_id', id, (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+        .addColumn('status', 'varchar(20)', (c) => c.notNull())
+        .addColumn('last_assigned_at', ts)
+        .addColumn('status_changed_at', ts, (c) => c.notNull())
+        .addColumn('status_reason', 'varchar(40)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('chat_channels')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('kind', 'varchar(20)', (c) => c.notNull())
+        .addColumn('name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('is_active', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('queue_id', id, (c) => c.notNull().references('chat_queues.id'))
+        .addColumn('mode', 'varchar(20)')
+        .addColumn('external_id', 'varchar(100)')
+        .addColumn('external_username', 'varchar(200)')
+        .addColumn('last_error', 'text')
+        .addColumn('last_checked_at', ts)
+        .addColumn('poll_offset', 'bigint')
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .addColumn('updated_at', ts, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('chat_inbound_updates')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('channel_id', id, (c) => c.notNull().references('chat_channels.id').onDelete('cascade'))
+        .addColumn('external_update_id', 'varchar(100)', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('state', 'varchar(20)', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('received_at', ts, (c) => c.notNull())
+        .addColumn('processed_at', ts)
+        .execute();
+      await db.schema
+        .createIndex('chat_inbound_updates_ext_uq')
+        .on('chat_inbound_updates')
+        .columns(['channel_id', 'external_update_id'])
+        .unique()
+        .execute();
+      await db.schema.createIndex('chat_inbound_updates_state_idx').on('chat_inbound_updates').columns(['state', 'received_at']).execute();
+      await db.schema
+        .createTable('chats')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('channel_id', id, (c) => c.notNull().references('chat_channels.id'))
+        .addColumn('queue_id', id, (c) => c.notNull().references('chat_queues.id'))
+        .addColumn('contact_id', id)
+        .addColumn('external_chat_id', 'varchar(100)', (c) => c.notNull())
+        .addColumn('customer_name', 'varchar(400)', (c) => c.notNull())
+        .addColumn('customer_username', 'varchar(200)')
+        .addColumn('state', 'varchar(20)', (c) => c.notNull())
+        .addColumn('operator_id', id, (c) => c.references('users.id').onDelete('set null'))
+        .addColumn('open_key', 'varchar(200)', (c) => c.unique())
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .addColumn('offered_at', ts)
+        .addColumn('accepted_at', ts)
+        .addColumn('completed_at', ts)
+        .addColumn('completed_by', 'varchar(40)')
+        .addColumn('last_incoming_at', ts)
+        .addColumn('last_outgoing_at', ts)
+        .addColumn('last_message_at', ts, (c) => c.notNull())
+        .execute();
+      // Routing walks a queue's waiting chats in arrival order; capacity counts an operator's open chats.
+      await db.schema.createIndex('chats_queue_state_idx').on('chats').columns(['queue_id', 'state', 'created_at']).execute();
+      await db.schema.createIndex('chats_operator_state_idx').on('chats').columns(['operator_id', 'state']).execute();
+      await db.schema.createIndex('chats_channel_ext_idx').on('chats').columns(['channel_id', 'external_chat_id']).execute();
+      await db.schema.createIndex('chats_contact_idx').on('chats').column('contact_id').execute();
+      await db.schema
+        .createTable('chat_offers')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('chat_id', id, (c) => c.notNull().references('chats.id').onDelete('cascade'))
+        .addColumn('user_id', id, (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('rule', 'varchar(20)', (c) => c.notNull())
+        .addColumn('state', 'varchar(20)', (c) => c.notNull())
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .addColumn('expires_at', ts)
+        .addColumn('resolved_at', ts)
+        .execute();
+      await db.schema.createIndex('chat_offers_chat_idx').on('chat_offers').columns(['chat_id', 'state']).execute();
+      await db.schema.createIndex('chat_offers_user_idx').on('chat_offers').columns(['user_id', 'state']).execute();
+      await db.schema
+        .createTable('chat_messages')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('chat_id', id, (c) => c.notNull().references('chats.id').onDelete('cascade'))
+        .addColumn('channel_id', id, (c) => c.notNull())
+        .addColumn('direction', 'varchar(4)', (c) => c.notNull())
+        .addColumn('author_user_id', id)
+        .addColumn('text', 'text')
+        .addColumn('files', 'text', (c) => c.notNull())
+        .addColumn('external_update_id', 'varchar(100)')
+        .addColumn('external_message_id', 'varchar(100)')
+        .addColumn('delivery', 'varchar(20)')
+        .addColumn('send_error', 'text')
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('chat_messages_chat_idx').on('chat_messages').columns(['chat_id', 'created_at']).execute();
+      await db.schema
+        .createIndex('chat_messages_update_uq')
+        .on('chat_messages')
+        .columns(['channel_id', 'external_update_id'])
+        .unique()
+        .execute();
+      await db.schema
+        .createTable('chat_files')
+        .addColumn('id', id, (c) => c.primaryKey())
+        .addColumn('chat_id', id, (c) => c.notNull().references('chats.id').onDelete('cascade'))
+        .addColumn('message_id', id)
+        .addColumn('name', 'varchar(400)', (c) => c.notNull())
+        .addColumn('mime_type', 'varchar(200)', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('file_key', 'varchar(200)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(20)', (c) => c.notNull())
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('chat_files_message_idx').on('chat_files').column('message_id').execute();
+    },
+  },
+};

@@ -1,0 +1,568 @@
+// The transactional half of routing (H2, H3, H4): offers, accepts, timeouts, completion, operator
+// status. The decisions themselves are the pure functions in routing.ts.
+//
+// Why it is race-free, in one process and across processes:
+//   - Every transaction that changes a chat or its offers first locks that chat row
+//     (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite runs one writer transaction at a time).
+//   - Every transaction that can add to an operator's load (an offer, an accept) then locks the
+//     operator rows it considers, in user-id order, and only then counts their chats and offers.
+//     Two routers can therefore never both see the same free slot.
+//   - Lock order is always "one chat, then operators sorted by id", so there is no deadlock cycle.
+//     Work touching several chats (withdrawing an operator's offers) runs one chat per transaction.
+//   - An accept is a conditional UPDATE ... WHERE state = 'offered' whose affected-row count is
+//     checked, inside the chat-locked transaction: exactly one operator wins.
+// Notifications and timeout jobs are emitted only after the commit, so nobody is told about an
+// offer that was rolled back.
+import type { Insertable, Transaction } from 'kysely';
+import type { DB, Database } from '../../schema.js';
+import { forUpdate, nowIso, sql, type Dialect } from '../../platform/db/index.js';
+import { errors } from '../../platform/http/errors.js';
+import type { RealtimeEvent } from '../../platform/realtime/types.js';
+import { decide, type OperatorSnapshot, type RoutingDecision } from './routing.js';
+import type { ChatOffersTable, ChatsTable, OfferState, OperatorStatus, RoutingRule } from './tables.js';
+
+type Trx = Transaction<Database>;
+
+export interface RoutingServiceDeps {
+  db: DB;
+  dialect: Dialect;
+  /** `SimultaneousChats` for one operator. */
+  limitFor(userId: string): Promise<number>;
+  /** `OmniChatOperatorAcceptChatTimeout` in milliseconds. */
+  acceptTimeoutMs(): Promise<number>;
+  roleMemberIds(roleId: string): Promise<string[]>;
+  notify(userIds: string[], event: RealtimeEvent): Promise<void>;
+  /** Arrange for `expireOffer(offerId)` to run after delayMs (a delayed job, keyed by offer). */
+  scheduleOfferTimeout(offerId: string, delayMs: number): Promise<void>;
+  onBackgroundError?(err: unknown, what: string): void;
+  now?: () => Date;
+}
+
+export interface ChatSummary {
+  chatId: string;
+  queueId: string;
+  channelId: string;
+  contactId: string | null;
+  customerName: string;
+  state: string;
+  operatorId: string | null;
+}
+
+export interface OperatorView {
+  userId: string;
+  status: OperatorStatus;
+  statusReason: string;
+  chatsInProgress: number;
+  pendingOffers: number;
+  limit: number;
+  lastAssignedAt: string | null;
+}
+
+/** Waiting chats routed per transaction. */
+const BATCH = 50;
+
+type Outbox = { userIds: string[]; event: RealtimeEvent }[];
+
+interface Pass {
+  rule: RoutingRule;
+  members: string[];
+  limits: Map<string, number>;
+  timeoutMs: number;
+}
+
+export function summarize(c: ChatsTable): ChatSummary {
+  return {
+    chatId: c.id,
+    queueId: c.queue_id,
+    channelId: c.channel_id,
+    contactId: c.contact_id,
+    customerName: c.customer_name,
+    state: c.state,
+    operatorId: c.operator_id,
+  };
+}
+
+export type RoutingService = ReturnType<typeof createRoutingService>;
+
+export function createRoutingService(deps: RoutingServiceDeps) {
+  const { db, dialect } = deps;
+  const clock = deps.now ?? (() => new Date());
+  const inflight = new Set<Promise<unknown>>();
+
+  async function flush(out: Outbox) {
+    for (const o of out) {
+      if (o.userIds.length === 0) continue;
+      try {
+        await deps.notify(o.userIds, o.event);
+      } catch (err) {
+        deps.onBackgroundError?.(err, `notify ${o.event.type}`);
+      }
+    }
+  }
+
+  /** Runs routing work after the caller's answer; `idle()` waits for it (tests, shutdown). */
+  function background(what: string, fn: () => Promise<unknown>) {
+    const p = fn()
+      .catch((err) => deps.onBackgroundError?.(err, what))
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+
+  async function idle() {
+    while (inflight.size) await Promise.all([...inflight]);
+  }
+
+  const lockChat = (trx: Trx, chatId: string) =>
+    forUpdate(trx.selectFrom('chats').selectAll().where('id', '=', chatId), dialect).executeTakeFirst();
+
+  async function queueMembers(queueId: string): Promise<string[]> {
+    const direct = await db
+      .selectFrom('chat_queue_users')
+      .innerJoin('users', 'users.id', 'chat_queue_users.user_id')
+      .select('users.id')
+      .where('chat_queue_users.queue_id', '=', queueId)
+      .where('users.is_active', '=', 1)
+      .execute();
+    const roles = await db.selectFrom('chat_queue_roles').select('role_id').where('queue_id', '=', queueId).execute();
+    const ids = new Set(direct.map((d) => d.id));
+    for (const r of roles) for (const u of await deps.roleMemberIds(r.role_id)) ids.add(u);
+    return [...ids].sort();
+  }
+
+  async function limitsFor(userIds: string[]): Promise<Map<string, number>> {
+    const pairs = await Promise.all(userIds.map(async (u) => [u, await deps.limitFor(u)] as const));
+    return new Map(pairs);
+  }
+
+  /** In-progress chats and pending offers per operator, read inside the transaction after the locks (one round trip). */
+  async function loads(trx: Trx | DB, userIds: string[]) {
+    const inProgress = new Map<string, number>();
+    const pending = new Map<string, number>();
+    if (userIds.length === 0) return { inProgress, pending };
+    const rows = await trx
+      .selectFrom('chats')
+      .select([sql<string>`'c'`.as('k'), 'operator_id as u', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('state', '=', 'in-progress')
+      .where('operator_id', 'in', userIds)
+      .groupBy('operator_id')
+      .unionAll((eb) =>
+        eb
+          .selectFrom('chat_offers')
+          .select([sql<string>`'o'`.as('k'), 'user_id as u', (eb2) => eb2.fn.countAll<number>().as('n')])
+          .where('state', '=', 'pending')
+          .where('user_id', 'in', userIds)
+          .groupBy('user_id'),
+      )
+      .execute();
+    for (const r of rows) (r.k === 'c' ? inProgress : pending).set(r.u!, Number(r.n));
+    return { inProgress, pending };
+  }
+
+  /** Locks the active operators among `members` (sorted by id) and reads their load. */
+  async function lockedSnapshots(trx: Trx, pass: Pass): Promise<OperatorSnapshot[]> {
+    if (pass.members.length === 0) return [];
+    const rows = await forUpdate(
+      trx.selectFrom('chat_operators').selectAll().where('user_id', 'in', pass.members).where('status', '=', 'active').orderBy('user_id'),
+      dialect,
+    ).execute();
+    const { inProgress, pending } = await loads(
+      trx,
+      rows.map((r) => r.user_id),
+    );
+    return rows.map((r) => ({
+      userId: r.user_id,
+      status: r.status,
+      inProgress: inProgress.get(r.user_id) ?? 0,
+      pendingOffers: pending.get(r.user_id) ?? 0,
+      lastAssignedAt: r.last_assigned_at,
+      limit: pass.limits.get(r.user_id) ?? 2,
+    }));
+  }
+
+  /** Observers of decisions (tests check least-busy optimality against the snapshot the decision saw). */
+  const decisionListeners = new Set<(d: { chatId: string; rule: RoutingRule; snapshots: OperatorSnapshot[]; decision: RoutingDecision }) => void>();
+
+  /**
+   * Routing decisions for a batch of waiting chats of one queue, in ONE transaction: lock the chats
+   * (by id), then the queue's active operators (by id), read their load once, decide chat by chat in
+   * arrival order while updating the loads in memory, and write all offers at once.
+   * Locking several chats is deadlock-free because every chat lock is taken before any operator
+   * lock and always in id order. Returns the offered count and whether a chat had to wait.
+   */
+  async function routeBatch(chatIds: string[], pass: Pass): Promise<{ offered: number; waited: boolean; kinds: (RoutingDecision['kind'] | 'gone')[] }> {
+    const out: Outbox = [];
+    const timeouts: { offerId: string; delayMs: number }[] = [];
+    const result = await db.transaction().execute(async (trx) => {
+      const locked = await forUpdate(trx.selectFrom('chats').selectAll().where('id', 'in', chatIds).orderBy('id'), dialect).execute();
+      const waiting = locked
+        .filter((c) => c.state === 'queued' || c.state === 'offered')
+        .sort((x, y) => (x.created_at < y.created_at ? -1 : x.created_at > y.created_at ? 1 : x.id < y.id ? -1 : 1));
+      const kinds: (RoutingDecision['kind'] | 'gone')[] = chatIds.map(() => 'gone');
+      if (waiting.length === 0) return { offered: 0, waited: false, kinds };
+      const snaps = await lockedSnapshots(trx, pass);
+      const byUser = new Map(snaps.map((sn) => [sn.userId, sn]));
+      const pendingRows = await trx
+        .selectFrom('chat_offers')
+        .select(['chat_id', 'user_id'])
+        .where('chat_id', 'in', waiting.map((c) => c.id))
+        .where('state', '=', 'pending')
+        .execute();
+      const pendingOf = new Map<string, Set<string>>();
+      for (const r of pendingRows) pendingOf.set(r.chat_id, (pendingOf.get(r.chat_id) ?? new Set()).add(r.user_id));
+      const now = clock();
+      const nowText = nowIso(now);
+      const expiresAt = pass.rule === 'least-busy' ? nowIso(new Date(now.getTime() + pass.timeoutMs)) : null;
+      const offers: Insertable<ChatOffersTable>[] = [];
+      const offeredChats: string[] = [];
+      let waited = false;
+      for (const chat of waiting) {
+        const decision = decide(pass.rule, snaps, pendingOf.get(chat.id) ?? new Set());
+        for (const l of decisionListeners) l({ chatId: chat.id, rule: pass.rule, snapshots: snaps.map((x) => ({ ...x })), decision });
+        kinds[chatIds.indexOf(chat.id)] = decision.kind;
+        if (decision.kind === 'wait') {
+          // Every later chat of the queue has the same operators: it would wait too.
+          waited = true;
+          break;
+        }
+        if (decision.kind !== 'offer') continue;
+        for (const userId of decision.userIds) {
+          const id = crypto.randomUUID();
+          offers.push({ id, chat_id: chat.id, user_id: userId, rule: pass.rule, state: 'pending', created_at: nowText, expires_at: expiresAt, resolved_at: null });
+          if (expiresAt) timeouts.push({ offerId: id, delayMs: pass.timeoutMs });
+          const sn = byUser.get(userId)!;
+          sn.pendingOffers++;
+          // Under least-busy the chat is assigned at this moment; the tie-break clock starts now.
+          if (pass.rule === 'least-busy') sn.lastAssignedAt = nowText;
+        }
+        offeredChats.push(chat.id);
+        out.push({
+          userIds: decision.userIds,
+          event: { type: 'chat.offered', data: { ...summarize({ ...chat, state: 'offered' }), rule: pass.rule, expiresAt } },
+        });
+      }
+      for (let i = 0; i < offers.length; i += 200) await trx.insertInto('chat_offers').values(offers.slice(i, i + 200)).execute();
+      if (offeredChats.length) {
+        await trx
+          .updateTable('chats')
+          .set({ state: 'offered', offered_at: sql<string>`coalesce(offered_at, ${nowText})` })
+          .where('id', 'in', offeredChats)
+          .execute();
+      }
+      if (pass.rule === 'least-busy' && offers.length) {
+        await trx.updateTable('chat_operators').set({ last_assigned_at: nowText }).where('user_id', 'in', [...new Set(offers.map((o) => o.user_id))]).execute();
+      }
+      return { offered: offeredChats.length, waited, kinds };
+    });
+    await flush(out);
+    for (const t of timeouts) {
+      try {
+        await deps.scheduleOfferTimeout(t.offerId, t.delayMs);
+      } catch (err) {
+        // The periodic sweep (expireDueOffers) still catches it.
+        deps.onBackgroundError?.(err, 'schedule offer timeout');
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Routes a queue's waiting chats in arrival order until one has to wait: every later chat of the
+   * queue has the same operators, so it would wait too. Returns how many chats got offers.
+   */
+  function routeQueue(queueId: string): Promise<number> {
+    return coalesce(queueId, () => routeQueueNow(queueId));
+  }
+
+  async function routeQueueNow(queueId: string): Promise<number> {
+    const queue = await db.selectFrom('chat_queues').select(['id', 'routing_rule']).where('id', '=', queueId).executeTakeFirst();
+    if (!queue) return 0;
+    const members = await queueMembers(queueId);
+    const pass: Pass = { rule: queue.routing_rule, members, limits: await limitsFor(members), timeoutMs: await deps.acceptTimeoutMs() };
+    const states = queue.routing_rule === 'to-all' ? (['queued', 'offered'] as const) : (['queued'] as const);
+    let routed = 0;
+    let after: { created_at: string; id: string } | null = null;
+    for (;;) {
+      let q = db
+        .selectFrom('chats')
+        .select(['id', 'created_at'])
+        .where('queue_id', '=', queueId)
+        .where('state', 'in', [...states])
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(BATCH);
+      if (after) {
+        const a = after;
+        q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(a.created_at, a.id)));
+      }
+      const batch = await q.execute();
+      if (batch.length === 0) return routed;
+      const r = await routeBatch(batch.map((c) => c.id), pass);
+      routed += r.offered;
+      if (r.waited) return routed;
+      after = batch[batch.length - 1];
+    }
+  }
+
+  /**
+   * Coalesces passes: a request while a pass runs is served by ONE follow-up pass that starts after
+   * the running one, so a burst of triggers (every accept, completion, arrival) costs two passes,
+   * not one each — and no trigger is lost, because the follow-up starts after the request.
+   */
+  const passes = new Map<string, { running: Promise<number> | null; next: Promise<number> | null }>();
+  function coalesce(key: string, fn: () => Promise<number>): Promise<number> {
+    let st = passes.get(key);
+    if (!st) passes.set(key, (st = { running: null, next: null }));
+    const s = st;
+    const start = (): Promise<number> => {
+      const p = fn().finally(() => {
+        if (s.running === p) s.running = null;
+      });
+      s.running = p;
+      return p;
+    };
+    if (!s.running) return start();
+    if (!s.next) {
+      s.next = s.running.catch(() => 0).then(() => {
+        s.next = null;
+        return start();
+      });
+    }
+    return s.next;
+  }
+
+  /** Routes every queue that has waiting chats (capacity freed somewhere, an operator came back...). */
+  function routeAll(): Promise<number> {
+    return coalesce('*', routeAllNow);
+  }
+
+  async function routeAllNow(): Promise<number> {
+    const queues = await db.selectFrom('chats').select('queue_id').distinct().where('state', 'in', ['queued', 'offered']).execute();
+    let n = 0;
+    for (const q of queues) n += await routeQueueNow(q.queue_id);
+    return n;
+  }
+
+  function routeAllSoon() {
+    background('route all', routeAll);
+  }
+
+  async function accept(chatId: string, userId: string): Promise<ChatSummary> {
+    const limit = await deps.limitFor(userId);
+    const out: Outbox = [];
+    const chat = await db.transaction().execute(async (trx) => {
+      const chat = await lockChat(trx, chatId);
+      if (!chat) throw errors.notFound('Chat', chatId);
+      if (chat.state === 'in-progress' && chat.operator_id === userId) return chat;
+      if (chat.state === 'in-progress') throw errors.conflict('Another operator has already taken this chat.', { state: chat.state });
+      if (chat.state === 'completed') throw errors.conflict('This chat is already completed.', { state: chat.state });
+      const offers = await trx.selectFrom('chat_offers').select(['id', 'user_id']).where('chat_id', '=', chatId).where('state', '=', 'pending').execute();
+      const offer = offers.find((o) => o.user_id === userId);
+      if (chat.state !== 'offered' || !offer) throw errors.conflict('This chat is not offered to you (it may have moved to another operator).', { state: chat.state });
+      await forUpdate(trx.selectFrom('chat_operators').select('user_id').where('user_id', '=', userId), dialect).executeTakeFirst();
+      const { inProgress, pending } = await loads(trx, [userId]);
+      const busy = (inProgress.get(userId) ?? 0) + (pending.get(userId) ?? 0) - 1;
+      if (busy >= limit) {
+        throw errors.conflict(`You already have ${inProgress.get(userId) ?? 0} chats in progress; the limit is ${limit}. Complete one first.`, { limit });
+      }
+      const nowText = nowIso(clock());
+      const upd = await trx
+        .updateTable('chats')
+        .set({ state: 'in-progress', operator_id: userId, accepted_at: nowText })
+        .where('id', '=', chatId)
+        .where('state', '=', 'offered')
+        .executeTakeFirst();
+      if (Number(upd.numUpdatedRows) !== 1) throw errors.conflict('Another operator has already taken this chat.');
+      // Mine becomes accepted, everyone else's offer for this chat is withdrawn — one statement.
+      await trx
+        .updateTable('chat_offers')
+        .set((eb) => ({ state: eb.case().when('id', '=', offer.id).then(sql<OfferState>`'accepted'`).else(sql<OfferState>`'withdrawn'`).end(), resolved_at: nowText }))
+        .where('chat_id', '=', chatId)
+        .where('state', '=', 'pending')
+        .execute();
+      const others = offers.filter((o) => o.id !== offer.id);
+      await trx.updateTable('chat_operators').set({ last_assigned_at: nowText }).where('user_id', '=', userId).execute();
+      const taken = { ...chat, state: 'in-progress' as const, operator_id: userId, accepted_at: nowText };
+      out.push({ userIds: [userId], event: { type: 'chat.assigned', data: summarize(taken) } });
+      out.push({ userIds: others.map((o) => o.user_id), event: { type: 'chat.withdrawn', data: { ...summarize(taken), reason: 'taken' } } });
+      return taken;
+    });
+    await flush(out);
+    // Others' reserved slots are free again: offer them the next waiting chats.
+    if (out[1]?.userIds.length) routeAllSoon();
+    return summarize(chat);
+  }
+
+  /**
+   * Completes a chat. `operator`: only the operator working it; `timeout`: only when the queue's
+   * completion timeout has passed since the last outgoing message (the job may be stale).
+   * Returns false when nothing changed.
+   */
+  async function complete(chatId: string, by: { kind: 'operator'; userId: string } | { kind: 'timeout' } | { kind: 'system'; reason: string }): Promise<boolean> {
+    const out: Outbox = [];
+    const changed = await db.transaction().execute(async (trx) => {
+      const chat = await lockChat(trx, chatId);
+      if (!chat) {
+        if (by.kind === 'operator') throw errors.notFound('Chat', chatId);
+        return false;
+      }
+      if (chat.state === 'completed') return false;
+      if (by.kind === 'operator') {
+        if (chat.state !== 'in-progress' || chat.operator_id !== by.userId) throw errors.conflict('Only the operator working this chat can complete it.', { state: chat.state });
+      }
+      const now = clock();
+      if (by.kind === 'timeout') {
+        if (chat.state !== 'in-progress' || !chat.last_outgoing_at) return false;
+        const q = await trx.selectFrom('chat_queues').select('completion_timeout_minutes').where('id', '=', chat.queue_id).executeTakeFirst();
+        const minutes = q?.completion_timeout_minutes;
+        if (minutes === null || minutes === undefined) return false;
+        const due = new Date(chat.last_outgoing_at).getTime() + minutes * 60_000;
+        if (due > now.getTime()) return false;
+      }
+      const nowText = nowIso(now);
+      await trx
+        .updateTable('chats')
+        .set({ state: 'completed', open_key: null, completed_at: nowText, completed_by: by.kind === 'system' ? by.reason : by.kind })
+        .where('id', '=', chatId)
+        .execute();
+      const offered = await trx.selectFrom('chat_offers').select('user_id').where('chat_id', '=', chatId).where('state', '=', 'pending').execute();
+      await trx.updateTable('chat_offers').set({ state: 'withdrawn', resolved_at: nowText }).where('chat_id', '=', chatId).where('state', '=', 'pending').execute();
+      const done = { ...chat, state: 'completed' as const };
+      if (chat.operator_id) out.push({ userIds: [chat.operator_id], event: { type: 'chat.completed', data: { ...summarize(done), completedBy: by.kind } } });
+      out.push({ userIds: offered.map((o) => o.user_id), event: { type: 'chat.withdrawn', data: { ...summarize(done), reason: 'completed' } } });
+      return true;
+    });
+    await flush(out);
+    if (changed) routeAllSoon();
+    return changed;
+  }
+
+  /** A least-busy offer was not accepted in time: the chat moves on and the operator becomes Inactive. */
+  async function expireOffer(offerId: string): Promise<boolean> {
+    const offer = await db.selectFrom('chat_offers').select(['chat_id', 'user_id', 'state']).where('id', '=', offerId).executeTakeFirst();
+    if (!offer || offer.state !== 'pending') return false;
+    const out: Outbox = [];
+    const expired = await db.transaction().execute(async (trx) => {
+      const chat = await lockChat(trx, offer.chat_id);
+      if (!chat) return false;
+      // Offers of a chat change only under its lock, so this read is final.
+      const o = await trx.selectFrom('chat_offers').selectAll().where('id', '=', offerId).executeTakeFirst();
+      if (!o || o.state !== 'pending' || !o.expires_at) return false;
+      const now = clock();
+      if (new Date(o.expires_at).getTime() > now.getTime()) return false;
+      await forUpdate(trx.selectFrom('chat_operators').select('user_id').where('user_id', '=', o.user_id), dialect).executeTakeFirst();
+      const nowText = nowIso(now);
+      await trx.updateTable('chat_offers').set({ state: 'expired', resolved_at: nowText }).where('id', '=', offerId).execute();
+      await trx
+        .updateTable('chat_operators')
+        .set({ status: 'inactive', status_reason: 'accept-timeout', status_changed_at: nowText })
+        .where('user_id', '=', o.user_id)
+        .execute();
+      const left = await trx.selectFrom('chat_offers').select('id').where('chat_id', '=', chat.id).where('state', '=', 'pending').execute();
+      if (left.length === 0) await trx.updateTable('chats').set({ state: 'queued', offered_at: null }).where('id', '=', chat.id).execute();
+      out.push({ userIds: [o.user_id], event: { type: 'chat.withdrawn', data: { ...summarize(chat), reason: 'accept-timeout' } } });
+      out.push({ userIds: [o.user_id], event: { type: 'operator.status', data: { userId: o.user_id, status: 'inactive', reason: 'accept-timeout' } } });
+      return true;
+    });
+    await flush(out);
+    if (expired) {
+      await withdrawOffersOf(offer.user_id, 'operator-inactive');
+      routeAllSoon();
+    }
+    return expired;
+  }
+
+  /** Safety net for lost timeout jobs: expires every pending offer past its deadline. */
+  async function expireDueOffers(): Promise<number> {
+    const due = await db
+      .selectFrom('chat_offers')
+      .select('id')
+      .where('state', '=', 'pending')
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<=', nowIso(clock()))
+      .orderBy('expires_at')
+      .limit(500)
+      .execute();
+    let n = 0;
+    for (const d of due) if (await expireOffer(d.id)) n++;
+    return n;
+  }
+
+  /** Takes back an operator's pending offers (they went Inactive); each chat in its own transaction. */
+  async function withdrawOffersOf(userId: string, reason: string): Promise<number> {
+    const offers = await db.selectFrom('chat_offers').select(['id', 'chat_id']).where('user_id', '=', userId).where('state', '=', 'pending').execute();
+    let n = 0;
+    for (const offer of offers) {
+      const out: Outbox = [];
+      const done = await db.transaction().execute(async (trx) => {
+        const chat = await lockChat(trx, offer.chat_id);
+        if (!chat) return false;
+        const o = await trx.selectFrom('chat_offers').select('state').where('id', '=', offer.id).executeTakeFirst();
+        if (o?.state !== 'pending') return false;
+        await trx.updateTable('chat_offers').set({ state: 'withdrawn', resolved_at: nowIso(clock()) }).where('id', '=', offer.id).execute();
+        const left = await trx.selectFrom('chat_offers').select('id').where('chat_id', '=', chat.id).where('state', '=', 'pending').execute();
+        if (left.length === 0 && chat.state === 'offered') await trx.updateTable('chats').set({ state: 'queued', offered_at: null }).where('id', '=', chat.id).execute();
+        out.push({ userIds: [userId], event: { type: 'chat.withdrawn', data: { ...summarize(chat), reason } } });
+        return true;
+      });
+      await flush(out);
+      if (done) n++;
+    }
+    return n;
+  }
+
+  async function setStatus(userId: string, status: OperatorStatus): Promise<OperatorView> {
+    const nowText = nowIso(clock());
+    await db
+      .insertInto('chat_operators')
+      .values({ user_id: userId, status, last_assigned_at: null, status_changed_at: nowText, status_reason: 'operator' })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ status, status_changed_at: nowText, status_reason: 'operator' }))
+      .execute();
+    if (status === 'inactive') await withdrawOffersOf(userId, 'operator-inactive');
+    // Going inactive frees reserved slots of nobody else, but the withdrawn chats need new operators.
+    routeAllSoon();
+    await flush([{ userIds: [userId], event: { type: 'operator.status', data: { userId, status, reason: 'operator' } } }]);
+    return operatorView(userId);
+  }
+
+  async function operatorView(userId: string): Promise<OperatorView> {
+    const row = await db.selectFrom('chat_operators').selectAll().where('user_id', '=', userId).executeTakeFirst();
+    const { inProgress, pending } = await loads(db, [userId]);
+    return {
+      userId,
+      status: row?.status ?? 'inactive',
+      statusReason: row?.status_reason ?? 'operator',
+      chatsInProgress: inProgress.get(userId) ?? 0,
+      pendingOffers: pending.get(userId) ?? 0,
+      limit: await deps.limitFor(userId),
+      lastAssignedAt: row?.last_assigned_at ?? null,
+    };
+  }
+
+  return {
+    queueMembers,
+    routeOne: async (chatId: string) => {
+      const chat = await db.selectFrom('chats').select('queue_id').where('id', '=', chatId).executeTakeFirst();
+      if (!chat) return 'gone' as const;
+      const queue = await db.selectFrom('chat_queues').select('routing_rule').where('id', '=', chat.queue_id).executeTakeFirstOrThrow();
+      const members = await queueMembers(chat.queue_id);
+      const r = await routeBatch([chatId], { rule: queue.routing_rule, members, limits: await limitsFor(members), timeoutMs: await deps.acceptTimeoutMs() });
+      return r.kinds[0];
+    },
+    routeQueue,
+    routeAll,
+    routeAllSoon,
+    accept,
+    complete,
+    expireOffer,
+    expireDueOffers,
+    withdrawOffersOf,
+    setStatus,
+    operatorView,
+    idle,
+    background,
+    onDecision(listener: (d: { chatId: string; rule: RoutingRule; snapshots: OperatorSnapshot[]; decision: RoutingDecision }) => void) {
+      decisionListeners.add(listener);
+      return () => decisionListeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// Routing properties under load (H2, H3, H4): 50 operators with random statuses and limits, 2,000
+// chats arriving concurrently, random accept / ignore (accept timeout fires) / complete / status
+// changes — on SQLite and PostgreSQL (two worker processes: chat-routing-multiprocess.test.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDb, dialects, type TestDb } from '../helpers/db.js';
+import { createIdentityService } from '../../src/modules/identity/index.js';
+import { createQueueService } from '../../src/modules/chat/queues.js';
+import { createFixture, insertChat, simRoutingService, simulate } from './chat-routing-sim.js';
+import { checkEndState, monitor } from './chat-routing-checks.js';
+import { compareLeastBusy, type OperatorSnapshot } from '../../src/modules/chat/routing.js';
+
+const DIALECTS = await dialects();
+
+describe.each(DIALECTS)('chat routing on %s', (dialect) => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await createTestDb(dialect);
+  });
+  afterAll(async () => {
+    await tdb?.destroy();
+  });
+
+  it('least-busy picks the optimal operator at each decision (sequential, checked independently)', async () => {
+    const db = tdb.db;
+    const identity = createIdentityService(db);
+    const fx = await createFixture(db, 7, 10);
+    const errs: unknown[] = [];
+    const service = simRoutingService(db, tdb.dialect, fx, (e) => errs.push(e));
+    const queues = createQueueService({ db });
+    const q = await queues.create({ name: 'Sequential LB', routingRule: 'least-busy', userIds: fx.operatorIds });
+    void identity;
+    let seed = 3;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let i = 0; i < 40; i++) {
+      // The test's own view of every operator, read straight from the tables.
+      const ops = await db.selectFrom('chat_operators').selectAll().where('user_id', 'in', fx.operatorIds).execute();
+      const snaps: OperatorSnapshot[] = [];
+      for (const o of ops) {
+        const inProgress = await db.selectFrom('chats').select((eb) => eb.fn.countAll<number>().as('n')).where('operator_id', '=', o.user_id).where('state', '=', 'in-progress').executeTakeFirstOrThrow();
+        const pending = await db.selectFrom('chat_offers').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', o.user_id).where('state', '=', 'pending').executeTakeFirstOrThrow();
+        snaps.push({ userId: o.user_id, status: o.status, inProgress: Number(inProgress.n), pendingOffers: Number(pending.n), lastAssignedAt: o.last_assigned_at, limit: fx.limits[o.user_id] });
+      }
+      const eligible = snaps.filter((s) => s.status === 'active' && s.inProgress + s.pendingOffers < s.limit).sort(compareLeastBusy);
+      const chatId = await insertChat(db, fx, q.id, i);
+      await service.routeOne(chatId);
+      const offer = await db.selectFrom('chat_offers').select(['id', 'user_id']).where('chat_id', '=', chatId).executeTakeFirst();
+      if (eligible.length === 0) {
+        expect(offer).toBeUndefined();
+        // Free someone: complete a random chat in progress.
+        const busy = await db.selectFrom('chats').select(['id', 'operator_id']).where('state', '=', 'in-progress').execute();
+        if (busy.length) await service.complete(busy[Math.floor(rand() * busy.length)].id, { kind: 'operator', userId: busy[0].operator_id! }).catch(() => {});
+      } else {
+        // Fewest chats; ties to the one who has gone longest without a new chat.
+        expect(offer?.user_id).toBe(eligible[0].userId);
+        if (rand() < 0.7) await service.accept(chatId, offer!.user_id);
+      }
+      await service.idle();
+    }
+    expect(errs).toEqual([]);
+  });
+
+  it('to-all: exactly one of many concurrent accepts wins, the others are withdrawn', async () => {
+    const db = tdb.db;
+    const fx = await createFixture(db, 11, 12);
+    const service = simRoutingService(db, tdb.dialect, fx, () => {});
+    const queues = createQueueService({ db });
+    const q = await queues.create({ name: 'Race to all', routingRule: 'to-all', userIds: fx.operatorIds });
+    for (const id of fx.operatorIds) await service.setStatus(id, 'active');
+    await service.idle();
+    for (let round = 0; round < 5; round++) {
+      const chatId = await insertChat(db, fx, q.id, round);
+      await service.routeOne(chatId);
+      const offers = await db.selectFrom('chat_offers').select('user_id').where('chat_id', '=', chatId).where('state', '=', 'pending').execute();
+      expect(offers.length).toBeGreaterThan(1);
+      const results = await Promise.allSettled(offers.map((o) => service.accept(chatId, o.user_id)));
+      const winners = results.filter((r) => r.status === 'fulfilled');
+      expect(winners.length).toBe(1);
+      for (const r of results) if (r.status === 'rejected') expect((r.reason as { statusCode: number }).statusCode).toBe(409);
+      const after = await db.selectFrom('chat_offers').select(['state']).where('chat_id', '=', chatId).execute();
+      expect(after.filter((o) => o.state === 'accepted').length).toBe(1);
+      expect(after.filter((o) => o.state === 'pending').length).toBe(0);
+      await service.complete(chatId, { kind: 'operator', userId: (winners[0] as PromiseFulfilledResult<{ operatorId: string | null }>).value.operatorId! });
+      await service.idle();
+    }
+  });
+
+  it('simulation: 50 operators, 2,000 concurrent chats, random accept/ignore/complete — invariants hold', { timeout: 240_000 }, async () => {
+    const fresh = await createTestDb(dialect);
+    try {
+      const db = fresh.db;
+      const fx = await createFixture(db, 42);
+      const errs: string[] = [];
+      const service = simRoutingService(db, fresh.dialect, fx, (e, what) => errs.push(`${what}: ${String(e)}`));
+      const mon = monitor(db, fx);
+      const res = await simulate(db, service, fx, { chats: 2000, seed: 99 });
+      const m = await mon.stop();
+      expect(errs).toEqual([]);
+      expect(m.seen).toEqual([]);
+      expect(m.polls).toBeGreaterThan(5);
+      const { chats } = await checkEndState(db, fx, [res], 2000);
+      expect(chats.filter((c) => c.state === 'completed').length).toBeGreaterThan(100);
+    } finally {
+      await fresh.destroy();
+    }
+  });
+});
+
