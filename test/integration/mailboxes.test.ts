@@ -171,6 +171,46 @@ describe.each(DIALECTS)('mailboxes on %s', (dialect) => {
     expect(list.body.items.map((m: any) => m.email)).toEqual(['ann@acme.test', 'carol@elsewhere.test']);
   });
 
+  // Storage plays no part in the next two: run them on one dialect only (Dovecot's failed-login delay is 2 s).
+  it.runIf(dialect === DIALECTS[0])('tests a saved provider with a user\'s credentials through the API (M5)', async () => {
+    const ok = await t.request('POST', `/api/mail-providers/${providerId}/test`, { token: t.adminToken, body: { email: ANN.user, password: ANN.password } });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ ok: true, failedStep: null, imap: { ok: true, protocol: 'imap' }, smtp: { ok: true, protocol: 'smtp' } });
+    expect(ok.body.imap.steps.map((x: any) => x.step)).toEqual(['dns', 'tcp', 'greeting', 'tls', 'login', 'capability']);
+    const bad = await t.request('POST', `/api/mail-providers/${providerId}/test`, { token: t.adminToken, body: { email: ANN.user, password: 'nope' } });
+    expect(bad.status).toBe(200);
+    expect(bad.body).toMatchObject({ ok: false, failedStep: 'login' });
+    expect(bad.body.message).toMatch(/^Incoming \(IMAP\): The server rejected the user name or password\./);
+  });
+
+  it('asks for the user name when the provider\'s login format is "manual"', async () => {
+    const p = await t.request('POST', '/api/mail-providers', {
+      token: t.adminToken,
+      body: { name: 'Manual Mail', type: 'imap', imap: { host: dc.host, port: dc.tlsPort, security: 'ssl' }, smtp: { host: smtp.host, port: smtp.port, security: 'starttls' }, loginFormat: 'manual', allowSelfSigned: true },
+    });
+    const missing = await t.request('POST', '/api/mailboxes', { token: other.token, body: { email: 'c.smith@manual.test', password: CAROL.password, providerId: p.body.id } });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.details.fields.map((f: any) => f.field)).toContain('login');
+    const ok = await t.request('POST', '/api/mailboxes', { token: other.token, body: { email: 'c.smith@manual.test', password: CAROL.password, providerId: p.body.id, login: 'carol' } });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+    expect(ok.body.login).toBe('carol');
+    expect((await t.request('DELETE', `/api/mailboxes/${ok.body.id}`, { token: other.token })).status).toBe(204);
+  });
+
+  it.runIf(dialect === DIALECTS[0])('says plainly that Exchange and OAuth providers cannot take mailboxes yet', async () => {
+    const ex = await t.request('POST', '/api/mail-providers', { token: t.adminToken, body: { name: 'Corp Exchange', type: 'exchange', exchange: { serviceAddress: 'mail.corp.test' } } });
+    const r = await t.request('POST', '/api/mailboxes', { token: other.token, body: { email: 'x@corp.test', password: 'pw', providerId: ex.body.id } });
+    expect(r.status).toBe(422);
+    expect(r.body.error).toMatchObject({ code: 'NOT_SUPPORTED' });
+    const oauth = await t.request('POST', '/api/mail-providers', {
+      token: t.adminToken,
+      body: { name: 'OAuth Only', type: 'imap', imap: { host: dc.host }, smtp: { host: smtp.host }, authMethod: 'oauth2', clientId: 'id', clientSecret: 'secret' },
+    });
+    const o = await t.request('POST', '/api/mailboxes', { token: other.token, body: { email: 'x@oauth.test', password: 'pw', providerId: oauth.body.id } });
+    expect(o.status).toBe(422);
+    expect(o.body.error.message).toMatch(/OAuth 2.0/);
+  });
+
   it('keeps mailboxes private: another user gets 404', async () => {
     expect((await t.request('GET', `/api/mailboxes/${mailboxId}`, { token: other.token })).status).toBe(404);
     expect((await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: other.token, body: { autoLoad: false } })).status).toBe(404);
