@@ -44,10 +44,10 @@ export function accessFilter(
   if (isAdmin(user)) return sql<SqlBool>`1 = 1`;
   const grantee =
     user.roleIds.length > 0
-      ? sql`(s.user_id = ${user.id} or s.role_id in (${sql.join(user.roleIds)}))`
-      : sql`s.user_id = ${user.id}`;
-  const accessCond = level === 'edit' ? sql` and s.access = 'edit'` : sql``;
-  return sql<SqlBool>`(${sql.ref(refs.owner)} = ${user.id} or exists (select 1 from record_shares s where s.record_type = ${recordType} and s.record_id = ${sql.ref(refs.id)} and ${grantee}${accessCond}))`;
+      ? sql`(rs_access.user_id = ${user.id} or rs_access.role_id in (${sql.join(user.roleIds)}))`
+      : sql`rs_access.user_id = ${user.id}`;
+  const accessCond = level === 'edit' ? sql` and rs_access.access = 'edit'` : sql``;
+  return sql<SqlBool>`(${sql.ref(refs.owner)} = ${user.id} or exists (select 1 from record_shares rs_access where rs_access.record_type = ${recordType} and rs_access.record_id = ${sql.ref(refs.id)} and ${grantee}${accessCond}))`;
 }
 
 export interface AccessChecker {
