@@ -1,4 +1,5 @@
 // One contract for every JobQueue implementation: local/SQLite, local/PostgreSQL, BullMQ/Redis.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,9 @@ interface Backend {
   shared: boolean;
   setup(): Promise<void>;
   /** A new queue instance over the same store, as another (or a restarted) process would create. */
-  queue(instanceId?: string): JobQueue;
+  queue(instanceId?: string, lockMs?: number): JobQueue;
+  /** Where a child process finds the same store. */
+  childConfig(): Record<string, string | undefined>;
   teardown(): Promise<void>;
 }
 
@@ -28,7 +31,7 @@ function localBackend(dialect: 'sqlite' | 'postgres'): Backend {
     async setup() {
       t = await createTestDb(dialect);
     },
-    queue(instanceId = `i-${randomUUID()}`) {
+    queue(instanceId = `i-${randomUUID()}`, lockMs?: number) {
       return createJobQueue({
         db: t.db,
         dialect,
@@ -37,7 +40,11 @@ function localBackend(dialect: 'sqlite' | 'postgres'): Backend {
         instanceId,
         pollMs: 100,
         stopTimeoutMs: 5000,
+        lockMs,
       });
+    },
+    childConfig() {
+      return { dataDir: t.dataDir, databaseUrl: t.env.DATABASE_URL, pgSchema: t.schema };
     },
     async teardown() {
       await t?.destroy();
@@ -51,8 +58,11 @@ function bullBackend(): Backend {
     label: 'bullmq/redis',
     shared: true,
     async setup() {},
-    queue(instanceId = `i-${randomUUID()}`) {
-      return createJobQueue({ db: null as never, dialect: 'sqlite', redisUrl: TEST_REDIS_URL, logger, leases: null as never, instanceId, prefix, stopTimeoutMs: 5000 });
+    queue(instanceId = `i-${randomUUID()}`, lockMs?: number) {
+      return createJobQueue({ db: null as never, dialect: 'sqlite', redisUrl: TEST_REDIS_URL, logger, leases: null as never, instanceId, prefix, stopTimeoutMs: 5000, lockMs });
+    },
+    childConfig() {
+      return { redisUrl: TEST_REDIS_URL, prefix };
     },
     async teardown() {
       const r = new Redis(TEST_REDIS_URL);
@@ -83,15 +93,55 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string, tim
 
 describe.each(BACKENDS.map((b) => [b.label, b] as const))('JobQueue contract: %s', (_label, backend) => {
   const running: JobQueue[] = [];
-  function queue(instanceId?: string) {
-    const q = backend.queue(instanceId);
+  function queue(instanceId?: string, lockMs?: number) {
+    const q = backend.queue(instanceId, lockMs);
     running.push(q);
     return q;
   }
   const unique = (base: string) => `${base}-${randomUUID().slice(0, 6)}`;
 
-  beforeAll(() => backend.setup());
+  // A child process running the same queue over the same store, to be killed mid-job. It is spawned
+  // up front so its start-up (a few seconds of TypeScript loading) overlaps the other tests.
+  let victim: { child: ChildProcess; name: string; out: string } | undefined;
+  function spawnVictim() {
+    const name = unique('killed');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `
+        import { createJobQueue } from './src/platform/jobs/index.ts';
+        import { createLeases } from './src/platform/leases/index.ts';
+        import { openDatabase } from './src/platform/db/index.ts';
+        import { createLogger } from './src/platform/logger.ts';
+        const c = JSON.parse(process.env.JOBS_CHILD);
+        let db = null, dialect = 'sqlite', leases = null;
+        if (!c.redisUrl) {
+          const h = await openDatabase({ dataDir: c.dataDir, databaseUrl: c.databaseUrl, pgSchema: c.pgSchema });
+          db = h.db; dialect = h.dialect; leases = createLeases(db, dialect);
+        }
+        const q = createJobQueue({ db, dialect, redisUrl: c.redisUrl, prefix: c.prefix, logger: createLogger('silent'), leases, instanceId: 'child', pollMs: 50, lockMs: 1000 });
+        q.define(c.name, async (_d, ctx) => { process.stdout.write('STARTED ' + ctx.id + ' '); await new Promise(() => {}); });
+        await q.start({ worker: true, scheduler: false });
+        process.stdout.write('READY ');
+        `,
+      ],
+      { cwd: process.cwd(), env: { ...process.env, JOBS_CHILD: JSON.stringify({ ...backend.childConfig(), name }) }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const v = { child, name, out: '' };
+    child.stdout!.on('data', (c) => (v.out += c.toString()));
+    return v;
+  }
+
+  beforeAll(async () => {
+    await backend.setup();
+    victim = spawnVictim();
+  });
   afterAll(async () => {
+    if (victim && victim.child.exitCode === null) victim.child.kill('SIGKILL');
     for (const q of running) await q.stop().catch(() => {});
     await backend.teardown();
   });
@@ -310,6 +360,37 @@ describe.each(BACKENDS.map((b) => [b.label, b] as const))('JobQueue contract: %s
     expect(await second.counts(name)).toMatchObject({ completed: 4, failed: 0, waiting: 0, active: 0, delayed: 0 });
     await second.stop();
   });
+
+  it('survives a process kill (SIGKILL mid-job): every job completes exactly once on another process', async () => {
+    const { child, name } = victim!;
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await waitFor(() => victim!.out.includes('READY'), 'the child process to start', 40_000);
+      const producer = queue();
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push(await producer.enqueue(name, { i }, { attempts: 1 }));
+      await waitFor(() => victim!.out.includes('STARTED '), 'the child to start a job');
+      child.kill('SIGKILL');
+      await exited;
+      expect(victim!.out.match(/STARTED/g)).toHaveLength(1);
+
+      const survivor = queue('survivor', 1000);
+      const done: string[] = [];
+      survivor.define(name, async (_d, ctx) => {
+        done.push(ctx.id);
+      });
+      await survivor.start({ worker: true, scheduler: false });
+      await waitFor(() => done.length >= 3, 'all three jobs on the surviving process');
+      await sleep(500);
+      expect(done.slice().sort()).toEqual(ids.slice().sort());
+      await waitFor(async () => (await survivor.counts(name)).completed === 3, 'three completions');
+      expect(await survivor.counts(name)).toMatchObject({ failed: 0, active: 0, waiting: 0, delayed: 0 });
+      await survivor.stop();
+      await producer.stop();
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it.runIf(backend.shared)('shares work between two instances without running a job twice', async () => {
     const name = unique('shared');

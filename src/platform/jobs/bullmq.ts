@@ -31,6 +31,8 @@ export interface BullJobQueueOptions {
   prefix?: string;
   /** How long stop() waits for running handlers after signalling them (ms). */
   stopTimeoutMs?: number;
+  /** Lock time of a running job (ms, default 30 s): a job whose process died is retried after about this long. */
+  lockMs?: number;
 }
 
 const KEEP_COMPLETED = { count: 1000, age: 24 * 3600 };
@@ -70,6 +72,7 @@ export function createBullJobQueue(opts: BullJobQueueOptions): JobQueue {
   const connection = redisOptionsFromUrl(opts.redisUrl);
   const log = opts.logger.child({ component: 'jobs', kind: 'bullmq' });
   const stopTimeoutMs = opts.stopTimeoutMs ?? 10_000;
+  const lockMs = opts.lockMs ?? 30_000;
   const definitions = new Map<string, Definition>();
   const queues = new Map<string, Queue>();
   const workers = new Map<string, Worker>();
@@ -129,7 +132,17 @@ export function createBullJobQueue(opts: BullJobQueueOptions): JobQueue {
           throw err;
         }
       },
-      { connection, prefix, concurrency: def.concurrency, autorun: true },
+      {
+        connection,
+        prefix,
+        concurrency: def.concurrency,
+        autorun: true,
+        // A dead process's jobs are found by any worker's stalled check and rerun; after the third
+        // stall the job fails, like the local queue, so a job that crashes its process cannot loop.
+        lockDuration: lockMs,
+        stalledInterval: lockMs,
+        maxStalledCount: 2,
+      },
     );
     worker.on('error', (err) => log.warn({ err: err.message, job: name }, 'worker error'));
     worker.on('failed', (job, err) => {

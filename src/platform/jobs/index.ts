@@ -28,7 +28,7 @@ export interface CreateJobQueueOptions {
   prefix?: string;
   /** Local queue: poll interval in ms (default 250; enqueue in this process wakes it at once). */
   pollMs?: number;
-  /** Local queue: lock time of a running job in ms (default 30 s); an orphaned job reruns after it. */
+  /** Lock time of a running job in ms (default 30 s); a job orphaned by a dead process reruns after about this long. */
   lockMs?: number;
   /** Local queue: scheduler lease time to live in ms (default 15 s). */
   schedulerLeaseMs?: number;
@@ -44,6 +44,7 @@ export function createJobQueue(opts: CreateJobQueueOptions): JobQueue {
       instanceId: opts.instanceId,
       prefix: opts.prefix,
       stopTimeoutMs: opts.stopTimeoutMs,
+      lockMs: opts.lockMs,
     });
   }
   return createLocalJobQueue({
