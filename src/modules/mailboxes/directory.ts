@@ -82,7 +82,7 @@ export function createMailboxDirectory(deps: {
           kind: 'mailbox.needs-reauth',
           title: `Mailbox ${row.email} needs your password again`,
           body: `The mail server refused the stored password (${reason.slice(0, 300)}). Mail is not loaded or sent until you enter it again in the mailbox settings.`,
-          links: [{ rel: 'mailbox-settings', label: 'Mailbox settings', href: `/settings/mailboxes/${mailboxId}` }],
+          links: [{ rel: 'mailbox-settings', label: 'Mailbox settings', href: `/profile/mailboxes/${mailboxId}` }],
         });
       } catch (err) {
         logger.warn({ err, mailboxId }, 'could not notify about a mailbox needing re-authentication');

@@ -209,8 +209,8 @@ export function createMailboxesService(deps: MailboxesServiceDeps) {
           title: `Mailbox ${email} is connected`,
           body: `Mail from the last month is loading now; new mail will arrive automatically. You can change what is loaded and how mail is sent in the mailbox settings.`,
           links: [
-            { rel: 'mail', label: 'Open mail', href: `/mail?mailboxId=${id}` },
-            { rel: 'mailbox-settings', label: 'Mailbox settings', href: `/settings/mailboxes/${id}` },
+            { rel: 'mail', label: 'Open mail', href: `/panel/email?mailboxId=${id}` },
+            { rel: 'mailbox-settings', label: 'Mailbox settings', href: `/profile/mailboxes/${id}` },
           ],
         });
       } catch (err) {
