@@ -17,12 +17,13 @@ import { createFileStore } from './platform/files/index.js';
 import { createLeases } from './platform/leases/index.js';
 import { createJobQueue } from './platform/jobs/index.js';
 import { createEventBus } from './platform/events/index.js';
-import { createRealtimeHub } from './platform/realtime/index.js';
+import { createRealtimeHub, type RealtimeHub } from './platform/realtime/index.js';
 import { createApp, type App } from './platform/http/app.js';
 import { migrations } from './migrations.js';
 import type { Database } from './schema.js';
 import { createAuthenticator, createIdentityService, registerIdentityRoutes, type IdentityService } from './modules/identity/index.js';
 import { createSettingsService, registerSettingsRoutes, type SettingsService } from './modules/settings/index.js';
+import { createSystemModule } from './modules/system/index.js';
 import { createCrmModule } from './modules/crm/index.js';
 import { createNotificationsModule } from './modules/notifications/index.js';
 import { createMailProvidersModule } from './modules/mail-providers/index.js';
@@ -65,7 +66,10 @@ export interface OpenPlatformOptions {
   redisPrefix?: string;
 }
 
-export async function openPlatform(config: Config, opts: OpenPlatformOptions = {}): Promise<{ platform: Platform; close(): Promise<void> }> {
+export async function openPlatform(
+  config: Config,
+  opts: OpenPlatformOptions = {},
+): Promise<{ platform: Platform; realtimeHub: RealtimeHub; close(): Promise<void> }> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const handle = await openDatabase<Database>({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, pgSchema: config.pgSchema });
@@ -81,6 +85,7 @@ export async function openPlatform(config: Config, opts: OpenPlatformOptions = {
   const platform: Platform = { config, logger, db: handle.db, dialect: handle.dialect, secrets, files, jobs, events, realtime, leases, instanceId };
   return {
     platform,
+    realtimeHub: realtime,
     async close() {
       await jobs.stop();
       await realtime.close();
@@ -98,6 +103,7 @@ export function createModules(platform: Platform): { modules: Modules; hooks: Mo
   const hooks: ModuleHooks[] = [
     { registerRoutes: (app) => registerIdentityRoutes(app, identity, { secureCookies: platform.config.secureCookies }) },
     { registerRoutes: (app) => registerSettingsRoutes(app, settings) },
+    createSystemModule(platform),
   ];
   // --- module wiring (one block per module; keep in dependency order) ---
   // crm, notifications, mail-providers, mailboxes, mail, chat are added below as they land.
@@ -124,7 +130,7 @@ export interface StartOptions extends OpenPlatformOptions {
 }
 
 export async function startSwitchboard(config: Config, opts: StartOptions = {}): Promise<Switchboard> {
-  const { platform, close: closePlatform } = await openPlatform(config, opts);
+  const { platform, realtimeHub, close: closePlatform } = await openPlatform(config, opts);
   const { modules, hooks } = createModules(platform);
   const roles: RoleFlags = {
     api: config.roles.includes('api' as Role),
@@ -143,7 +149,7 @@ export async function startSwitchboard(config: Config, opts: StartOptions = {}):
     { config: { public: true }, schema: { tags: ['health'] } },
     async () => ({ status: 'ok', storage: platform.dialect, jobs: platform.jobs.kind, version: VERSION, roles: config.roles }),
   );
-  (platform.realtime as unknown as { registerRoutes(app: App): void }).registerRoutes(app);
+  realtimeHub.registerRoutes(app);
   for (const h of hooks) await h.registerRoutes?.(app);
   await registerConsoleIfBuilt(app, platform.logger);
 
@@ -156,7 +162,7 @@ export async function startSwitchboard(config: Config, opts: StartOptions = {}):
   }
   for (const h of hooks) await h.start?.(roles);
   await platform.jobs.start({ worker: roles.worker, scheduler: roles.scheduler });
-  platform.logger.info({ url, roles: config.roles, storage: platform.dialect, jobs: platform.jobs.kind }, 'Switchboard started');
+  platform.logger.info({ url, roles: config.roles, storage: platform.dialect, jobs: platform.jobs.kind, instanceId: platform.instanceId }, 'Switchboard started');
 
   let closed = false;
   return {

@@ -1,5 +1,6 @@
-// Resolves the caller of an /api request: `Authorization: Bearer <api token>`, the session cookie,
-// or `?access_token=` (only for the WebSocket upgrade, where browsers cannot set headers).
+// Resolves the caller of an /api request: `Authorization: Bearer <api token>` or the session
+// cookie. (WebSocket clients that cannot set headers pass `?token=`; the realtime hub turns it
+// into a bearer header before this runs.)
 import type { FastifyRequest } from 'fastify';
 import { SESSION_COOKIE, type Authenticator } from '../../platform/http/auth.js';
 import type { IdentityService } from './service.js';
@@ -12,11 +13,6 @@ export function createAuthenticator(identity: IdentityService): Authenticator {
       return m ? identity.resolveApiToken(m[1]) : null;
     }
     const cookie = request.cookies?.[SESSION_COOKIE];
-    if (cookie) return identity.resolveSession(cookie);
-    if (request.headers.upgrade?.toLowerCase() === 'websocket') {
-      const q = request.query as Record<string, unknown> | undefined;
-      if (q && typeof q.access_token === 'string') return identity.resolveApiToken(q.access_token);
-    }
-    return null;
+    return cookie ? identity.resolveSession(cookie) : null;
   };
 }
