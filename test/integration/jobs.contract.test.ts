@@ -285,7 +285,7 @@ describe.each(BACKENDS.map((b) => [b.label, b] as const))('JobQueue contract: %s
       async () => {
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
-        await sleep(200);
+        await sleep(400);
         inFlight--;
         done++;
       },

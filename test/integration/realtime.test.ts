@@ -159,12 +159,12 @@ describe.each(KINDS)('realtime hub over the %s bus', (kind) => {
 describe('realtime heartbeat', () => {
   it('drops a socket that stops answering pings', async () => {
     const bus = createEventBus({ logger });
-    const node = await startNode(bus, 100);
+    const node = await startNode(bus, 300);
     try {
       const c = await connect(node.url, { authorization: 'Bearer tok-alice' });
       await waitFor(() => node.hub.connectedUsers().includes('user-alice'), 'connection');
       // A live client answers pings automatically; after several beats it is still there.
-      await sleep(350);
+      await sleep(1000);
       expect(node.hub.connectedUsers()).toContain('user-alice');
       // Simulate a dead peer: stop answering pings (ws answers them in the receiver; pause it).
       (c.ws as any)._socket.pause();
