@@ -75,7 +75,11 @@ export function AddMailboxPage() {
     } catch (e) {
       setErrs(fieldErrors(e));
       setError(errorText(e));
-      if (e instanceof ApiError && e.details && typeof e.details.test === 'object' && e.details.test) setTest(e.details.test as TestResult);
+      if (e instanceof ApiError && e.code === 'MAILBOX_VERIFICATION_FAILED') {
+        const d = e.details as Partial<TestResult>;
+        setTest({ ok: false, message: e.message, failedStep: d.failedStep ?? null, imap: d.imap ?? null, smtp: d.smtp ?? null });
+        setError(null);
+      }
     } finally {
       setBusy(false);
     }

@@ -1,6 +1,6 @@
 // Sync state of one mailbox (B3): running/idle, progress, counts, last success and the last error in
 // plain words; refreshed live by `sync.status` events and "Sync now".
-import { Alert, Badge, Button, Card, Group, Progress, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Progress, SimpleGrid, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { IconRefresh } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { get, post } from '../../api/client.js';
@@ -13,47 +13,36 @@ import type { SyncStatus } from './mailboxTypes.js';
 export function useSyncStatus(mailboxId: string) {
   const qc = useQueryClient();
   useRealtimeEvent((e) => {
-    if (e.type === 'sync.status' && (e.data?.mailboxId === mailboxId || !e.data?.mailboxId)) {
-      // The event usually carries the new status itself; use it at once, then refetch.
-      if (e.data?.mailboxId === mailboxId && e.data?.status && typeof e.data.status === 'object') qc.setQueryData(['sync-status', mailboxId], e.data.status);
-      void qc.invalidateQueries({ queryKey: ['sync-status', mailboxId] });
-    }
+    if (e.type !== 'sync.status') return;
+    const d = e.data ?? {};
+    if (d.mailboxId && d.mailboxId !== mailboxId) return;
+    // The event may carry the whole status; use it at once, then refetch to be sure.
+    if (d.mailboxId === mailboxId && typeof d.state === 'string' && d.totals) qc.setQueryData(['sync-status', mailboxId], d);
+    void qc.invalidateQueries({ queryKey: ['sync-status', mailboxId] });
   });
   return useQuery({
     queryKey: ['sync-status', mailboxId],
     queryFn: () => get<SyncStatus>(`/api/mailboxes/${mailboxId}/sync-status`),
-    refetchInterval: (q) => (isRunning(q.state.data) ? 3000 : 30_000),
+    refetchInterval: (q) => (q.state.data?.state === 'syncing' ? 3000 : 30_000),
   });
 }
 
-export function isRunning(s: SyncStatus | undefined): boolean {
-  if (!s) return false;
-  const st = (s.state ?? s.status ?? '').toLowerCase();
-  return !!s.running || st === 'syncing' || st === 'running' || st === 'initial' || st === 'queued';
-}
-
-function progressOf(s: SyncStatus): { pct: number | null; label: string | null } {
-  const p = s.progress;
-  if (p == null) return { pct: null, label: null };
-  if (typeof p === 'number') return { pct: p <= 1 ? p * 100 : p, label: null };
-  if (p.total) return { pct: ((p.done ?? 0) / p.total) * 100, label: `${p.done ?? 0} / ${p.total}${p.folder ? ` · ${p.folder}` : ''}` };
-  return { pct: null, label: p.folder ?? null };
-}
-
 export function errorMessageOf(s: SyncStatus): string | null {
-  if (!s.lastError) return null;
-  return typeof s.lastError === 'string' ? s.lastError : s.lastError.message;
+  return s.state === 'error' || s.state === 'needs-reauth' || !s.lastSuccessAt || (s.lastErrorAt && s.lastErrorAt > s.lastSuccessAt) ? s.lastError : null;
 }
 
 export function SyncStatusBadge({ status }: { status: SyncStatus | undefined }) {
   const t = useT();
   if (!status) return null;
-  const running = isRunning(status);
-  const st = (status.state ?? status.status ?? '').toLowerCase();
-  const color = running ? 'blue' : st === 'error' || st === 'failed' ? 'red' : errorMessageOf(status) && !status.lastSuccessAt ? 'red' : 'teal';
-  const label = running ? t('sync.running') : st === 'error' || st === 'failed' ? t('sync.error') : status.lastSuccessAt ? t('sync.upToDate') : t('sync.waiting');
+  const map = {
+    syncing: ['blue', t('sync.running')],
+    error: ['red', t('sync.error')],
+    'needs-reauth': ['orange', t('mailbox.needsReauth')],
+    idle: status.lastSuccessAt ? ['teal', status.live ? t('sync.live') : t('sync.upToDate')] : ['gray', t('sync.waiting')],
+  } as const;
+  const [color, label] = map[status.state] ?? map.idle;
   return (
-    <Badge color={color} variant="light" data-testid="sync-badge">
+    <Badge color={color} variant="light" data-testid="sync-badge" data-state={status.state}>
       {label}
     </Badge>
   );
@@ -65,14 +54,8 @@ export function SyncStatusCard({ mailboxId }: { mailboxId: string }) {
   const q = useSyncStatus(mailboxId);
   const run = useApiMutation(() => post(`/api/mailboxes/${mailboxId}/sync`), { invalidate: [['sync-status', mailboxId]], success: t('sync.started') });
   const s = q.data;
-  const { pct, label } = s ? progressOf(s) : { pct: null, label: null };
-  const counts: [string, number][] = s ? Object.entries(s.counts ?? {}).filter(([, v]) => typeof v === 'number') : [];
-  if (s && !counts.length) {
-    if (typeof s.messages === 'number') counts.push(['messages', s.messages]);
-    if (typeof s.folders === 'number') counts.push(['folders', s.folders]);
-  }
-  const err = s ? errorMessageOf(s) : null;
-  const errAt = s && typeof s.lastError === 'object' && s.lastError ? s.lastError.at : s?.lastErrorAt;
+  const pct = s && s.totals.total > 0 ? Math.min(100, (s.totals.done / s.totals.total) * 100) : null;
+  const selected = s?.folders.filter((f) => f.selected) ?? [];
   return (
     <Card withBorder data-testid="sync-status">
       <Group justify="space-between" mb="sm">
@@ -86,45 +69,60 @@ export function SyncStatusCard({ mailboxId }: { mailboxId: string }) {
       </Group>
       {q.error ? (
         <ErrorState error={q.error} />
-      ) : (
+      ) : s ? (
         <Stack gap="sm">
-          {s && isRunning(s) && (
+          {(s.state === 'syncing' || (pct !== null && pct < 100)) && (
             <div>
-              <Progress value={pct ?? 100} animated striped={pct === null} size="md" />
-              {label && (
-                <Text size="xs" c="dimmed" mt={4}>
-                  {label}
-                </Text>
-              )}
+              <Progress value={pct ?? 100} animated={s.state === 'syncing'} size="md" />
+              <Text size="xs" c="dimmed" mt={4}>
+                {t('sync.progress', { done: s.totals.done.toLocaleString(lang), total: s.totals.total.toLocaleString(lang) })}
+              </Text>
             </div>
           )}
-          <SimpleGrid cols={{ base: 2, sm: 4 }}>
-            {counts.map(([k, v]) => (
-              <div key={k}>
+          <SimpleGrid cols={3}>
+            <div>
+              <Text size="xl" fw={700}>
+                {s.totals.emails.toLocaleString(lang)}
+              </Text>
+              <Text size="xs" c="dimmed">
+                {t('sync.count.messages')}
+              </Text>
+            </div>
+            <Tooltip label={selected.map((f) => `${f.path}: ${f.done}/${f.total}`).join(' · ') || '—'} multiline maw={360}>
+              <div>
                 <Text size="xl" fw={700}>
-                  {v.toLocaleString(lang)}
+                  {selected.length}
+                  <Text span size="sm" c="dimmed">
+                    {' '}
+                    / {s.folders.length}
+                  </Text>
                 </Text>
-                <Text size="xs" c="dimmed" tt="capitalize">
-                  {t(`sync.count.${k}` as never) === `sync.count.${k}` ? k : t(`sync.count.${k}` as never)}
+                <Text size="xs" c="dimmed">
+                  {t('sync.count.folders')}
                 </Text>
               </div>
-            ))}
+            </Tooltip>
             <div>
-              <Text size="sm" fw={600}>
-                {formatDateTime(s?.lastSuccessAt ?? s?.lastSyncAt, lang)}
+              <Text size="sm" fw={600} mt={6}>
+                {formatDateTime(s.lastSuccessAt, lang)}
               </Text>
               <Text size="xs" c="dimmed">
                 {t('sync.lastSuccess')}
               </Text>
             </div>
           </SimpleGrid>
-          {err && (
-            <Alert color="red" variant="light" title={t('sync.lastError') + (errAt ? ` · ${formatDateTime(errAt, lang)}` : '')} data-testid="sync-error">
-              {err}
+          {errorMessageOf(s) && (
+            <Alert color="red" variant="light" title={t('sync.lastError') + (s.lastErrorAt ? ` · ${formatDateTime(s.lastErrorAt, lang)}` : '')} data-testid="sync-error">
+              {errorMessageOf(s)}
+              {s.nextAttemptAt && (
+                <Text size="xs" c="dimmed" mt={4}>
+                  {t('sync.nextAttempt', { at: formatDateTime(s.nextAttemptAt, lang) })}
+                </Text>
+              )}
             </Alert>
           )}
         </Stack>
-      )}
+      ) : null}
     </Card>
   );
 }

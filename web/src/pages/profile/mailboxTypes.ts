@@ -39,18 +39,14 @@ export interface Folder {
   parent?: string | null;
 }
 
-/** Loosely typed on purpose: the sync engine reports what it knows. */
 export interface SyncStatus {
-  state?: string;
-  status?: string;
-  running?: boolean;
-  progress?: number | { done?: number; total?: number; folder?: string | null } | null;
-  counts?: Record<string, number> | null;
-  messages?: number;
-  folders?: number;
-  lastSuccessAt?: string | null;
-  lastSyncAt?: string | null;
-  lastError?: string | { message: string; at?: string | null; kind?: string | null } | null;
-  lastErrorAt?: string | null;
-  nextRunAt?: string | null;
+  mailboxId: string;
+  state: 'idle' | 'syncing' | 'error' | 'needs-reauth';
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  nextAttemptAt: string | null;
+  live: boolean;
+  folders: { path: string; specialUse: string | null; selected: boolean; done: number; total: number; lastSyncedAt: string | null }[];
+  totals: { done: number; total: number; emails: number };
 }
