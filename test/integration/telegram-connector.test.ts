@@ -9,6 +9,7 @@ import {
   createPoller,
   createTelegramClient,
   describeTelegramError,
+  diagnoseWebhook,
   normalizeUpdate,
   verifyWebhookSecret,
   newWebhookSecret,
@@ -180,6 +181,26 @@ describe('webhook mode', () => {
     } finally {
       await receiver.close();
     }
+  });
+});
+
+describe('webhook diagnostics', () => {
+  it('sees delivery failures, a lost webhook and a foreign one through getWebhookInfo', async () => {
+    const { token } = tg.createBot({ username: 'diag_bot' });
+    const client = createTelegramClient({ apiRoot: tg.url, token });
+    const dead = await startWebhookReceiver();
+    const ours = `${dead.url}/webhooks/telegram/abc`;
+    await dead.close();
+    await client.setWebhook({ url: ours, secretToken: 'x' });
+    await tg.customerSends(token, { from: ann, text: 'lost in transit' });
+    const failing = diagnoseWebhook(await client.getWebhookInfo(), ours);
+    expect(failing).toMatchObject({ state: 'failing', pendingUpdates: 1, needsReregistration: false, lastError: { message: 'Connection refused' } });
+    // Another program removes it: we must re-register.
+    await createTelegramClient({ apiRoot: tg.url, token }).deleteWebhook();
+    expect(diagnoseWebhook(await client.getWebhookInfo(), ours)).toMatchObject({ state: 'missing', needsReregistration: true, pendingUpdates: 1 });
+    await client.setWebhook({ url: 'http://127.0.0.1:1/elsewhere', secretToken: 'y' });
+    expect(diagnoseWebhook(await client.getWebhookInfo(), ours).state).toBe('other-url');
+    await client.deleteWebhook({ dropPendingUpdates: true });
   });
 });
 

@@ -14,6 +14,7 @@
 //   normalizeUpdate(update) → { updateId, kind: 'message'|'edited', chatId, from, messageId, date, text?, caption?, files[] }
 //                              | { updateId, kind: 'other', updateType }
 //   createPoller({ client, onUpdates, signal, logger, initialOffset?, onError? }) → { done, offset() }
+//   diagnoseWebhook(getWebhookInfo result, expectedUrl) → { state, pendingUpdates, lastError?, needsReregistration, explanation }
 export { createTelegramClient, type TelegramClient, type TelegramClientOptions, type UploadInput } from './client.js';
 export {
   TelegramError,
@@ -42,4 +43,5 @@ export {
   type PollerStopReason,
   type PollerLogger,
 } from './poller.js';
+export { diagnoseWebhook, type WebhookDiagnosis, type WebhookState } from './diagnostics.js';
 export type * from './types.js';
