@@ -1,0 +1,252 @@
+// A thin, typed session over imapflow with exactly what the sync engine needs. Everything is
+// UID-based (sequence numbers shift on every EXPUNGE) and every failure leaves as a classified
+// MailConnectorError.
+import { ImapFlow, type ListResponse } from 'imapflow';
+import { classifyImapError } from './errors.js';
+
+export type ImapSecurity = 'ssl' | 'starttls' | 'none';
+
+export interface ImapEndpoint {
+  host: string;
+  port: number;
+  security: ImapSecurity;
+  auth: { user: string; password?: string; accessToken?: string };
+  /** Verify the server certificate (default true; tests against self-signed servers turn it off). */
+  rejectUnauthorized?: boolean;
+  connectTimeoutMs?: number;
+}
+
+export interface FolderInfo {
+  path: string;
+  name: string;
+  delimiter: string;
+  specialUse: string | null;
+  /** \Noselect containers hold no messages (only children). */
+  selectable: boolean;
+}
+
+export interface FolderState {
+  uidValidity: number;
+  uidNext: number;
+  exists: number;
+  /** null when the server has no CONDSTORE (or answered NOMODSEQ). */
+  highestModseq: string | null;
+}
+
+export interface FetchedMessage {
+  uid: number;
+  flags: string[];
+  internalDate: Date | null;
+  size: number;
+  source: Buffer;
+}
+
+export interface FlagUpdate {
+  uid: number;
+  flags: string[];
+}
+
+/** \Recent is per-session state, not a property of the message: never store it. */
+function cleanFlags(flags: Set<string> | undefined): string[] {
+  return [...(flags ?? [])].filter((f) => f !== '\\Recent');
+}
+
+/** Compresses sorted UIDs into an IMAP sequence set ("1:5,7,9:12"). */
+export function uidSet(uids: number[]): string {
+  const sorted = [...new Set(uids)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** Splits UIDs into fetch batches bounded by count and total bytes, so memory stays bounded. */
+export function batchBySize(items: { uid: number; size: number }[], maxCount: number, maxBytes: number): number[][] {
+  const out: number[][] = [];
+  let cur: number[] = [];
+  let bytes = 0;
+  for (const it of items) {
+    if (cur.length > 0 && (cur.length >= maxCount || bytes + it.size > maxBytes)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(it.uid);
+    bytes += it.size;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+export function imapFlowOptions(ep: ImapEndpoint, extra: { disableAutoIdle?: boolean; qresync?: boolean } = {}) {
+  return {
+    host: ep.host,
+    port: ep.port,
+    secure: ep.security === 'ssl',
+    doSTARTTLS: ep.security === 'starttls' ? true : ep.security === 'none' ? false : undefined,
+    auth: ep.auth.accessToken ? { user: ep.auth.user, accessToken: ep.auth.accessToken } : { user: ep.auth.user, pass: ep.auth.password ?? '' },
+    tls: { rejectUnauthorized: ep.rejectUnauthorized !== false },
+    logger: false as const,
+    connectionTimeout: ep.connectTimeoutMs ?? 20_000,
+    greetingTimeout: ep.connectTimeoutMs ?? 20_000,
+    disableAutoIdle: extra.disableAutoIdle ?? true,
+    qresync: extra.qresync ?? false,
+    clientInfo: { name: 'Switchboard' },
+  };
+}
+
+export interface ImapSession {
+  readonly client: ImapFlow;
+  readonly condstore: boolean;
+  readonly qresync: boolean;
+  readonly idle: boolean;
+  readonly usable: boolean;
+  listFolders(): Promise<FolderInfo[]>;
+  status(path: string): Promise<FolderState & { messages: number }>;
+  /** SELECTs read-only; the returned state is the server's at SELECT time. */
+  open(path: string): Promise<FolderState>;
+  /** UIDs (ascending) with their sizes, in `range` ("100:*") or from SEARCH SINCE; filtered to > afterUid. */
+  listUids(opts: { afterUid: number; since?: Date | null }): Promise<{ uid: number; size: number }[]>;
+  /** Every UID currently in the selected folder (UID SEARCH ALL). */
+  allUids(): Promise<Set<number>>;
+  fetchSources(uids: number[]): AsyncGenerator<FetchedMessage>;
+  /** Flags of known messages; with changedSince (CONDSTORE) only those changed since then. */
+  fetchFlags(maxUid: number, changedSince: string | null): Promise<FlagUpdate[]>;
+  append(path: string, raw: Buffer, flags: string[]): Promise<{ uid: number | null; uidValidity: number | null }>;
+  close(): Promise<void>;
+}
+
+export async function connectImap(ep: ImapEndpoint, extra: { disableAutoIdle?: boolean; qresync?: boolean } = {}): Promise<ImapSession> {
+  const client = new ImapFlow(imapFlowOptions(ep, extra));
+  // imapflow emits 'error' on socket failures; without a listener it would crash the process.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    client.close();
+    throw classifyImapError(err);
+  }
+  return wrapSession(client);
+}
+
+function wrap<T>(fn: () => Promise<T>): Promise<T> {
+  return fn().catch((err) => {
+    throw classifyImapError(err);
+  });
+}
+
+export function wrapSession(client: ImapFlow): ImapSession {
+  const caps = client.capabilities;
+  const condstore = caps.has('CONDSTORE') || caps.has('QRESYNC');
+  return {
+    client,
+    condstore,
+    qresync: caps.has('QRESYNC'),
+    idle: caps.has('IDLE'),
+    get usable() {
+      return client.usable;
+    },
+    listFolders: () =>
+      wrap(async () => {
+        const list: ListResponse[] = await client.list();
+        return list.map((f) => ({
+          path: f.path,
+          name: f.name,
+          delimiter: f.delimiter ?? '/',
+          specialUse: f.specialUse ?? null,
+          selectable: !f.flags?.has('\\Noselect') && !f.flags?.has('\\NonExistent'),
+        }));
+      }),
+    status: (path) =>
+      wrap(async () => {
+        const st = await client.status(path, { messages: true, uidNext: true, uidValidity: true, highestModseq: condstore });
+        if (!st) throw new Error(`STATUS ${path} failed`);
+        return {
+          uidValidity: Number(st.uidValidity ?? 0),
+          uidNext: st.uidNext ?? 0,
+          exists: st.messages ?? 0,
+          messages: st.messages ?? 0,
+          highestModseq: st.highestModseq != null ? String(st.highestModseq) : null,
+        };
+      }),
+    open: (path) =>
+      wrap(async () => {
+        const mb = await client.mailboxOpen(path, { readOnly: true });
+        return {
+          uidValidity: Number(mb.uidValidity),
+          uidNext: mb.uidNext,
+          exists: mb.exists,
+          highestModseq: mb.highestModseq != null && !mb.noModseq ? String(mb.highestModseq) : null,
+        };
+      }),
+    listUids: ({ afterUid, since }) =>
+      wrap(async () => {
+        let range: string;
+        if (since) {
+          const found = await client.search({ since }, { uid: true });
+          const uids = (Array.isArray(found) ? found : []).filter((u) => u > afterUid);
+          if (uids.length === 0) return [];
+          range = uidSet(uids);
+        } else {
+          range = `${afterUid + 1}:*`;
+        }
+        const out: { uid: number; size: number }[] = [];
+        // "n:*" always returns the highest message even when its UID < n: filter client-side.
+        for await (const m of client.fetch(range, { uid: true, size: true }, { uid: true })) {
+          if (m.uid > afterUid) out.push({ uid: m.uid, size: m.size ?? 0 });
+        }
+        out.sort((a, b) => a.uid - b.uid);
+        return out;
+      }),
+    allUids: () =>
+      wrap(async () => {
+        const found = await client.search({ all: true }, { uid: true });
+        return new Set(Array.isArray(found) ? found : []);
+      }),
+    async *fetchSources(uids) {
+      if (uids.length === 0) return;
+      try {
+        for await (const m of client.fetch(uidSet(uids), { uid: true, flags: true, internalDate: true, size: true, source: true }, { uid: true })) {
+          yield {
+            uid: m.uid,
+            flags: cleanFlags(m.flags),
+            internalDate: m.internalDate ? new Date(m.internalDate) : null,
+            size: m.size ?? m.source?.length ?? 0,
+            source: m.source ?? Buffer.alloc(0),
+          };
+        }
+      } catch (err) {
+        throw classifyImapError(err);
+      }
+    },
+    fetchFlags: (maxUid, changedSince) =>
+      wrap(async () => {
+        if (maxUid < 1) return [];
+        const out: FlagUpdate[] = [];
+        const opts = changedSince && condstore ? { uid: true, changedSince: BigInt(changedSince) } : { uid: true };
+        for await (const m of client.fetch(`1:${maxUid}`, { uid: true, flags: true }, opts)) {
+          if (m.uid <= maxUid) out.push({ uid: m.uid, flags: cleanFlags(m.flags) });
+        }
+        return out;
+      }),
+    append: (path, raw, flags) =>
+      wrap(async () => {
+        const res = await client.append(path, raw, flags);
+        if (!res) return { uid: null, uidValidity: null };
+        return { uid: res.uid ?? null, uidValidity: res.uidValidity != null ? Number(res.uidValidity) : null };
+      }),
+    async close() {
+      try {
+        if (client.usable) await Promise.race([client.logout(), new Promise((r) => setTimeout(r, 2000))]);
+      } catch {
+        // already gone
+      } finally {
+        client.close();
+      }
+    },
+  };
+}

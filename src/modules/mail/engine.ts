@@ -1,0 +1,335 @@
+// The running side of mail sync:
+//   - job `mail.sync-mailbox` { mailboxId, force? } (jobKey per mailbox) runs a full pass;
+//   - job `mail.resync-all` (repeat every MailboxSyncInterval minutes, scheduler role) enqueues one
+//     per syncable mailbox not in backoff;
+//   - jobs `mail.mailbox-changed` / `mail.mailbox-removed` from the mailboxes module;
+//   - live watchers (worker role): for each syncable mailbox this process holds the lease
+//     `mailbox:<id>` for, one IMAP connection IDLEs INBOX and polls the other folders (see
+//     connectors/imap/watch.ts); a change syncs just that folder in-process over a second, kept-open
+//     connection, so new mail is stored and announced within about a second.
+// Failures are per mailbox: the state row records the error in plain words and the next attempt
+// time (exponential backoff); auth failures mark the mailbox "needs re-auth" and stop retrying.
+import type { Platform } from '../../platform/index.js';
+import { nowIso } from '../../platform/db/index.js';
+import { PermanentJobError } from '../../platform/jobs/types.js';
+import { classifyImapError, connectImap, MailConnectorError, watchMailbox, type ImapSession, type Watcher } from '../../connectors/imap/index.js';
+import type { MailboxDirectory } from '../mailboxes/types.js';
+import type { Syncer } from './sync.js';
+import type { MailStore } from './store.js';
+import { endpointOf } from './sync.js';
+
+export const JOB_SYNC = 'mail.sync-mailbox';
+export const JOB_RESYNC_ALL = 'mail.resync-all';
+export const JOB_CHANGED = 'mail.mailbox-changed';
+export const JOB_REMOVED = 'mail.mailbox-removed';
+
+export interface EngineOptions {
+  leaseTtlMs?: number;
+  tickMs?: number;
+  pollMs?: number;
+  rejectUnauthorized?: boolean;
+  /** Backoff base for failed syncs (doubles per consecutive failure, capped at 30 min). */
+  backoffBaseMs?: number;
+}
+
+interface Live {
+  watcher: Watcher | null;
+  work: ImapSession | null;
+  dirty: Set<string>;
+  timer: NodeJS.Timeout | null;
+  retryAt: number;
+  failures: number;
+  starting: boolean;
+}
+
+export function createEngine(
+  platform: Platform,
+  deps: { directory: MailboxDirectory; syncer: Syncer; store: MailStore; getSyncIntervalMinutes: () => Promise<number>; notifySync(mailboxId: string): void },
+  opts: EngineOptions = {},
+) {
+  const { jobs, leases, logger, db } = platform;
+  const leaseTtl = opts.leaseTtlMs ?? 45_000;
+  const tickMs = opts.tickMs ?? 15_000;
+  const pollMs = opts.pollMs ?? 30_000;
+  const backoffBase = opts.backoffBaseMs ?? 30_000;
+  const live = new Map<string, Live>();
+  const locks = new Map<string, Promise<unknown>>();
+  const abort = new AbortController();
+  let tickTimer: NodeJS.Timeout | null = null;
+  let running = false;
+  let intervalMinutes: number | null = null;
+
+  /** Serialises syncs of one mailbox within this process. */
+  function withLock<T>(mailboxId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = locks.get(mailboxId) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(fn);
+    const tail = next.catch(() => {});
+    locks.set(mailboxId, tail);
+    void tail.then(() => {
+      if (locks.get(mailboxId) === tail) locks.delete(mailboxId);
+    });
+    return next;
+  }
+
+  async function setState(mailboxId: string, patch: Partial<{ state: string; last_success_at: string | null; last_error: string | null; last_error_at: string | null; failures: number; next_attempt_at: string | null }>) {
+    const now = nowIso();
+    await db
+      .insertInto('mail_sync_state')
+      .values({ mailbox_id: mailboxId, state: 'idle', last_success_at: null, last_error: null, last_error_at: null, failures: 0, next_attempt_at: null, ...patch, updated_at: now })
+      .onConflict((oc) => oc.column('mailbox_id').doUpdateSet({ ...patch, updated_at: now }))
+      .execute();
+    deps.notifySync(mailboxId);
+  }
+
+  async function recordFailure(mailboxId: string, err: MailConnectorError) {
+    const row = await db.selectFrom('mail_sync_state').select('failures').where('mailbox_id', '=', mailboxId).executeTakeFirst();
+    const failures = (row?.failures ?? 0) + 1;
+    const delay = Math.min(backoffBase * 2 ** (failures - 1), 30 * 60_000);
+    if (err.kind === 'auth') {
+      await setState(mailboxId, { state: 'needs-reauth', last_error: err.message, last_error_at: nowIso(), failures, next_attempt_at: null });
+      await deps.directory.markNeedsReauth(mailboxId, err.message).catch((e) => logger.warn({ err: e, mailboxId }, 'mail: markNeedsReauth failed'));
+    } else {
+      await setState(mailboxId, { state: 'error', last_error: err.message, last_error_at: nowIso(), failures, next_attempt_at: new Date(Date.now() + delay).toISOString() });
+    }
+    return delay;
+  }
+
+  /** One full or partial pass with state bookkeeping. Throws the classified error. */
+  async function runSync(mailboxId: string, opts2: { folders?: string[]; session?: ImapSession } = {}) {
+    return withLock(mailboxId, async () => {
+      const mb = await deps.directory.get(mailboxId);
+      if (!mb) return null;
+      if (!opts2.folders) await setState(mailboxId, { state: 'syncing' });
+      try {
+        const res = await deps.syncer.syncMailbox(mailboxId, { folders: opts2.folders, session: opts2.session, signal: abort.signal });
+        await setState(mailboxId, { state: 'idle', last_success_at: nowIso(), failures: 0, next_attempt_at: null, ...(opts2.folders ? {} : { last_error: null }) });
+        return res;
+      } catch (e) {
+        const err = classifyImapError(e);
+        if (!abort.signal.aborted) await recordFailure(mailboxId, err);
+        throw err;
+      }
+    });
+  }
+
+  // ---- jobs ------------------------------------------------------------------------------
+
+  function enqueueSync(mailboxId: string, delayMs = 0) {
+    return jobs.enqueue(JOB_SYNC, { mailboxId }, { jobKey: `mail.sync:${mailboxId}`, delayMs, attempts: 3, backoff: { type: 'exponential', delayMs: backoffBase } });
+  }
+
+  function defineJobs() {
+    jobs.define<{ mailboxId: string; force?: boolean }>(JOB_SYNC, async (data, ctx) => {
+      const mb = await deps.directory.get(data.mailboxId);
+      if (!mb || mb.status === 'disabled') return;
+      try {
+        await runSync(data.mailboxId);
+      } catch (e) {
+        const err = classifyImapError(e);
+        if (err.kind === 'auth' || err.kind === 'permanent') throw new PermanentJobError(err.message);
+        if (ctx.isLastAttempt) return; // state row holds the error; the periodic resync retries after backoff
+        throw err;
+      }
+    }, { concurrency: 2 });
+
+    jobs.define(JOB_RESYNC_ALL, async () => {
+      await ensureRepeat();
+      const now = nowIso();
+      const list = await deps.directory.listSyncable();
+      const states = list.length
+        ? await db.selectFrom('mail_sync_state').select(['mailbox_id', 'next_attempt_at', 'state']).where('mailbox_id', 'in', list.map((m) => m.id)).execute()
+        : [];
+      const byId = new Map(states.map((s) => [s.mailbox_id, s]));
+      for (const mb of list) {
+        const s = byId.get(mb.id);
+        if (s?.state === 'needs-reauth') continue;
+        if (s?.next_attempt_at && s.next_attempt_at > now) continue; // in backoff
+        await enqueueSync(mb.id);
+      }
+    });
+
+    jobs.define<{ mailboxId: string }>(JOB_CHANGED, async (data) => {
+      // Settings or credentials changed: restart the live connection with the new ones and resync.
+      await setState(data.mailboxId, { failures: 0, next_attempt_at: null, ...(await isReauth(data.mailboxId)) });
+      await stopLive(data.mailboxId);
+      await enqueueSync(data.mailboxId);
+      if (running) void tick();
+    });
+
+    jobs.define<{ mailboxId: string; deleteMail: boolean }>(JOB_REMOVED, async (data) => {
+      await stopLive(data.mailboxId);
+      await leases.release(`mailbox:${data.mailboxId}`, platform.instanceId).catch(() => {});
+      if (data.deleteMail) await deps.store.purgeMailbox(data.mailboxId);
+      else await db.deleteFrom('mail_sync_state').where('mailbox_id', '=', data.mailboxId).execute();
+    });
+  }
+
+  async function isReauth(mailboxId: string) {
+    const mb = await deps.directory.get(mailboxId);
+    return mb && mb.status === 'active' ? { state: 'idle' as const, last_error: null } : {};
+  }
+
+  async function ensureRepeat() {
+    const minutes = Math.max(1, Math.floor((await deps.getSyncIntervalMinutes().catch(() => 10)) || 10));
+    if (minutes !== intervalMinutes) {
+      intervalMinutes = minutes;
+      await jobs.repeat(JOB_RESYNC_ALL, JOB_RESYNC_ALL, { everyMs: minutes * 60_000 }, {});
+    }
+  }
+
+  // ---- live connections (worker role) -------------------------------------------------------
+
+  async function stopLive(mailboxId: string) {
+    const l = live.get(mailboxId);
+    if (!l) return;
+    live.delete(mailboxId);
+    if (l.timer) clearTimeout(l.timer);
+    await l.watcher?.stop().catch(() => {});
+    await l.work?.close().catch(() => {});
+  }
+
+  function scheduleLiveSync(mailboxId: string, folder: string) {
+    const l = live.get(mailboxId);
+    if (!l) return;
+    l.dirty.add(folder);
+    if (l.timer) return;
+    // Coalesce a burst of EXISTS/FETCH notifications into one pass.
+    l.timer = setTimeout(() => {
+      l.timer = null;
+      const folders = [...l.dirty];
+      l.dirty.clear();
+      void (async () => {
+        try {
+          if (!l.work || !l.work.usable) {
+            const conn = await deps.directory.connection(mailboxId);
+            l.work = await connectImap(endpointOf(conn, opts.rejectUnauthorized));
+          }
+          await runSync(mailboxId, { folders, session: l.work });
+        } catch (err) {
+          logger.warn({ mailboxId, err: (err as Error).message }, 'mail: live sync failed; the periodic resync will catch up');
+          await l.work?.close().catch(() => {});
+          l.work = null;
+        }
+      })();
+    }, 50);
+  }
+
+  async function startLive(mailboxId: string, l: Live) {
+    const conn = await deps.directory.connection(mailboxId);
+    const hasRows = await db.selectFrom('mail_folders').select('id').where('mailbox_id', '=', mailboxId).limit(1).executeTakeFirst();
+    if (!hasRows) {
+      // Never synced: learn the folders now so the watcher knows what to watch.
+      const s0 = await connectImap(endpointOf(conn, opts.rejectUnauthorized));
+      try {
+        await deps.syncer.refreshFolders(s0, conn);
+      } finally {
+        await s0.close();
+      }
+    }
+    const selected = await db.selectFrom('mail_folders').select('path').where('mailbox_id', '=', mailboxId).where('selected', '=', 1).where('on_server', '=', 1).execute();
+    const paths = selected.map((r) => r.path);
+    const s = conn.mailbox.settings;
+    const inboxSelected = s.allFolders || s.selectedFolders.includes('INBOX') || paths.includes('INBOX');
+    const idleFolder = inboxSelected ? 'INBOX' : paths[0];
+    if (!idleFolder) return; // nothing selected (yet); the first full sync creates the folder rows
+    l.watcher = await watchMailbox(endpointOf(conn, opts.rejectUnauthorized), {
+      idleFolder,
+      pollFolders: paths.filter((p) => p !== idleFolder),
+      pollMs,
+      onChange: (folder) => scheduleLiveSync(mailboxId, folder),
+      onClose: (err) => {
+        if (live.get(mailboxId) !== l) return;
+        l.watcher = null;
+        l.failures++;
+        l.retryAt = Date.now() + Math.min(1000 * 2 ** l.failures, 60_000);
+        logger.info({ mailboxId, err: err?.message }, 'mail: live connection closed; reconnecting');
+        setTimeout(() => void tick(), Math.min(1000 * 2 ** l.failures, 60_000) + 10).unref();
+      },
+    });
+    l.failures = 0;
+    // Catch up with anything that arrived while nobody was watching.
+    scheduleLiveSync(mailboxId, idleFolder);
+  }
+
+  let ticking: Promise<void> | null = null;
+  function tick(): Promise<void> {
+    if (!running) return Promise.resolve();
+    if (ticking) return ticking;
+    ticking = (async () => {
+      try {
+        const syncable = await deps.directory.listSyncable();
+        const ids = new Set(syncable.map((m) => m.id));
+        for (const id of [...live.keys()]) {
+          if (!ids.has(id)) {
+            await stopLive(id);
+            await leases.release(`mailbox:${id}`, platform.instanceId).catch(() => {});
+          }
+        }
+        for (const mb of syncable) {
+          if (!running) break;
+          const held = await leases.acquire(`mailbox:${mb.id}`, platform.instanceId, leaseTtl);
+          let l = live.get(mb.id);
+          if (!held) {
+            if (l) await stopLive(mb.id);
+            continue;
+          }
+          if (!l) {
+            l = { watcher: null, work: null, dirty: new Set(), timer: null, retryAt: 0, failures: 0, starting: false };
+            live.set(mb.id, l);
+          }
+          if (!l.watcher && !l.starting && Date.now() >= l.retryAt) {
+            l.starting = true;
+            const entry = l;
+            try {
+              await startLive(mb.id, entry);
+            } catch (e) {
+              const err = classifyImapError(e);
+              entry.failures++;
+              entry.retryAt = Date.now() + Math.min(1000 * 2 ** entry.failures, 5 * 60_000);
+              if (err.kind === 'auth') await recordFailure(mb.id, err);
+              logger.info({ mailboxId: mb.id, err: err.message }, 'mail: live connection failed');
+            } finally {
+              entry.starting = false;
+            }
+          }
+        }
+      } catch (err) {
+        logger.warn({ err }, 'mail: engine tick failed');
+      } finally {
+        ticking = null;
+      }
+    })();
+    return ticking;
+  }
+
+  return {
+    defineJobs,
+    enqueueSync,
+    runSync,
+    setState,
+    liveMailboxes: () => [...live.keys()],
+    async start(roles: { worker: boolean; scheduler: boolean }) {
+      if (roles.scheduler) await ensureRepeat();
+      if (roles.worker) {
+        running = true;
+        void tick();
+        tickTimer = setInterval(() => void tick(), tickMs);
+        tickTimer.unref();
+      }
+    },
+    /** Abrupt by design: open IMAP connections are dropped, running syncs see the abort. */
+    async stop() {
+      running = false;
+      abort.abort();
+      if (tickTimer) clearInterval(tickTimer);
+      await ticking?.catch(() => {});
+      for (const id of [...live.keys()]) {
+        await stopLive(id);
+        await leases.release(`mailbox:${id}`, platform.instanceId).catch(() => {});
+      }
+    },
+    tick,
+  };
+}
+
+export type Engine = ReturnType<typeof createEngine>;

@@ -1,0 +1,69 @@
+// POST /api/emails/send — JSON, or multipart/form-data with a `message` JSON field plus files.
+import { z } from 'zod';
+import type { App } from '../../platform/http/app.js';
+import { requireUser } from '../../platform/http/auth.js';
+import { errors } from '../../platform/http/errors.js';
+import type { Sender, SendAttachment } from './send.js';
+
+const address = z.string().trim().toLowerCase().email().max(320);
+const attachmentJson = z.object({ filename: z.string().min(1).max(255), contentType: z.string().max(200).default('application/octet-stream'), contentBase64: z.string().max(30 * 1024 * 1024) });
+const sendBody = z
+  .object({
+    mailboxId: z.string().uuid(),
+    to: z.array(address).min(1).max(100),
+    cc: z.array(address).max(100).optional(),
+    bcc: z.array(address).max(100).optional(),
+    subject: z.string().max(1000).optional(),
+    text: z.string().max(5 * 1024 * 1024).optional(),
+    html: z.string().max(5 * 1024 * 1024).optional(),
+    inReplyToEmailId: z.string().uuid().optional(),
+    attachments: z.array(attachmentJson).max(20).optional(),
+  })
+  .refine((b) => b.subject || b.text || b.html || b.inReplyToEmailId, { message: 'Give a subject or a body.', path: ['text'] });
+
+const sendResult = z.object({ emailId: z.string(), messageId: z.string(), threadId: z.string(), status: z.enum(['sent', 'queued']), savedToSent: z.boolean() });
+
+export function registerSendRoutes(app: App, sender: Sender) {
+  app.post(
+    '/api/emails/send',
+    {
+      schema: {
+        tags: ['mail'],
+        // Multipart bodies are validated by hand below; JSON bodies by this schema's shape.
+        body: z.unknown(),
+        response: { 201: sendResult, 202: sendResult },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      let raw: unknown = request.body;
+      const files: SendAttachment[] = [];
+      if (request.isMultipart()) {
+        raw = undefined;
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            const content = await part.toBuffer();
+            files.push({ filename: part.filename || 'attachment', contentType: part.mimetype || 'application/octet-stream', content });
+          } else if (part.fieldname === 'message') {
+            try {
+              raw = JSON.parse(String(part.value));
+            } catch {
+              throw errors.validation([{ field: 'message', message: 'must be JSON' }]);
+            }
+          }
+        }
+      }
+      const parsed = sendBody.safeParse(raw);
+      if (!parsed.success) {
+        throw errors.validation(parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message })));
+      }
+      const b = parsed.data;
+      const attachments = [
+        ...(b.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })),
+        ...files,
+      ];
+      const res = await sender.send(user.id, { ...b, attachments });
+      return reply.status(res.status === 'sent' ? 201 : 202).send(res);
+    },
+  );
+}

@@ -1,0 +1,247 @@
+// Sending (B4): from a mailbox the caller may send from, with default sender, alias, signature
+// (data: images become inline cid: parts), threading headers on replies, a generated Message-ID.
+// The first submission is tried inline so the user gets an answer at once: 2xx → stored as an
+// outgoing email and APPENDed to the server's \Sent folder (unless the provider files it itself);
+// 4xx/connection trouble → stored, queued as job `mail.send` with exponential backoff;
+// 5xx → refused with the server's reason in plain words, nothing stored.
+import { randomUUID } from 'node:crypto';
+import type Mail from 'nodemailer/lib/mailer/index.js';
+import type { Platform } from '../../platform/index.js';
+import { fromJson, newId, nowIso, toJson } from '../../platform/db/index.js';
+import { errors } from '../../platform/http/errors.js';
+import { PermanentJobError } from '../../platform/jobs/types.js';
+import { connectImap, MailConnectorError } from '../../connectors/imap/index.js';
+import { composeMessage, sendRaw, type SmtpEndpoint } from '../../connectors/smtp/index.js';
+import type { MailboxConnection, MailboxDirectory } from '../mailboxes/types.js';
+import type { MailStore } from './store.js';
+import { parseMessage } from './parse.js';
+import { endpointOf } from './sync.js';
+
+export const JOB_SEND = 'mail.send';
+
+export interface SendAttachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+}
+
+export interface SendInput {
+  mailboxId: string;
+  to: string[];
+  cc?: string[];
+  bcc?: string[];
+  subject?: string;
+  text?: string;
+  html?: string;
+  inReplyToEmailId?: string;
+  attachments?: SendAttachment[];
+}
+
+export interface SendResult {
+  emailId: string;
+  messageId: string;
+  threadId: string;
+  status: 'sent' | 'queued';
+  savedToSent: boolean;
+}
+
+const MAX_REFERENCES = 20;
+
+/** References of a reply: parent's References (or its In-Reply-To) + parent id, trimmed from the middle. */
+export function replyReferences(parent: { message_id: string | null; in_reply_to: string | null; references_json: string }): string[] {
+  const refs = fromJson<string[]>(parent.references_json, []);
+  const chain = refs.length ? [...refs] : parent.in_reply_to ? [parent.in_reply_to] : [];
+  if (parent.message_id) chain.push(parent.message_id);
+  const uniq = [...new Set(chain)];
+  if (uniq.length <= MAX_REFERENCES) return uniq;
+  return [uniq[0], ...uniq.slice(uniq.length - (MAX_REFERENCES - 1))];
+}
+
+export function replySubject(subject: string): string {
+  return /^\s*(re|ответ|aw|sv)\s*:/i.test(subject) ? subject : `Re: ${subject}`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Moves data: images of the signature into inline parts referenced by cid:. */
+export function signatureParts(html: string, domain: string): { html: string; attachments: Mail.Attachment[] } {
+  const attachments: Mail.Attachment[] = [];
+  const out = html.replace(/(<img\b[^>]*?\bsrc\s*=\s*)(["'])data:(image\/[a-z0-9.+-]+);base64,([a-z0-9+/=\s]+)\2/gi, (_m, pre, q, type, b64) => {
+    const cid = `sig-${randomUUID()}@${domain}`;
+    attachments.push({ cid, contentType: type, content: Buffer.from(String(b64).replace(/\s+/g, ''), 'base64'), filename: `signature-${attachments.length + 1}.${String(type).split('/')[1] ?? 'png'}`, contentDisposition: 'inline' });
+    return `${pre}${q}cid:${cid}${q}`;
+  });
+  return { html: out, attachments };
+}
+
+function smtpEndpoint(conn: MailboxConnection, rejectUnauthorized: boolean): SmtpEndpoint {
+  return { host: conn.smtp.host, port: conn.smtp.port, security: conn.smtp.security, auth: conn.smtp.auth, rejectUnauthorized };
+}
+
+export function createSender(platform: Platform, deps: { directory: MailboxDirectory; store: MailStore; rejectUnauthorized: boolean }) {
+  const { db, logger, jobs, files } = platform;
+
+  async function findSentFolder(conn: MailboxConnection): Promise<string | null> {
+    const row = await db.selectFrom('mail_folders').select('path').where('mailbox_id', '=', conn.mailbox.id).where('special_use', '=', '\\Sent').where('on_server', '=', 1).executeTakeFirst();
+    return row?.path ?? null;
+  }
+
+  /** APPEND to \Sent (special-use; common names only as a fallback). Failure is logged, not fatal. */
+  async function appendToSent(conn: MailboxConnection, emailId: string, raw: Buffer): Promise<boolean> {
+    if (conn.providerSavesSent) return false;
+    let session;
+    try {
+      session = await connectImap(endpointOf(conn, deps.rejectUnauthorized));
+      let path = await findSentFolder(conn);
+      if (!path) {
+        const folders = await session.listFolders();
+        path =
+          folders.find((f) => f.specialUse === '\\Sent')?.path ??
+          folders.find((f) => ['sent', 'sent items', 'sent messages', 'sent mail'].includes(f.path.toLowerCase()))?.path ??
+          null;
+      }
+      if (!path) {
+        logger.warn({ mailboxId: conn.mailbox.id }, 'mail: no Sent folder found; sent copy not saved on the server');
+        return false;
+      }
+      const res = await session.append(path, raw, ['\\Seen']);
+      if (res.uid && res.uidValidity) {
+        await db.transaction().execute(async (tx) => {
+          await tx
+            .insertInto('email_locations')
+            .values({ id: newId(), email_id: emailId, mailbox_id: conn.mailbox.id, folder: path!, uidvalidity: res.uidValidity!, uid: res.uid!, flags_json: toJson(['\\Seen']), created_at: nowIso() })
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+        });
+      }
+      return true;
+    } catch (err) {
+      logger.warn({ mailboxId: conn.mailbox.id, err: (err as Error).message }, 'mail: APPEND to Sent failed');
+      return false;
+    } finally {
+      await session?.close();
+    }
+  }
+
+  async function send(userId: string, input: SendInput): Promise<SendResult> {
+    const sendable = await deps.directory.sendableBy(userId);
+    if (!sendable.includes(input.mailboxId)) {
+      const mb = await deps.directory.get(input.mailboxId);
+      if (!mb) throw errors.notFound('Mailbox', input.mailboxId);
+      throw errors.forbiddenRecord('You may not send from this mailbox (sending is off or it is not yours).');
+    }
+    const conn = await deps.directory.connection(input.mailboxId);
+    const s = conn.mailbox.settings;
+    const fromAddress = s.defaultSender || conn.mailbox.email;
+    const domain = fromAddress.split('@')[1] || 'switchboard.local';
+    let subject = input.subject ?? '';
+    const headers: Record<string, string> = {};
+    let inReplyTo: string | undefined;
+    let references: string[] = [];
+    if (input.inReplyToEmailId) {
+      const parent = await db.selectFrom('emails').selectAll().where('id', '=', input.inReplyToEmailId).executeTakeFirst();
+      const readable = parent ? (await deps.directory.readableBy(userId)).includes(parent.mailbox_id) : false;
+      if (!parent || !readable) throw errors.validation([{ field: 'inReplyToEmailId', message: 'No such email.' }]);
+      if (parent.message_id) inReplyTo = `<${parent.message_id}>`;
+      references = replyReferences(parent);
+      if (!input.subject) subject = replySubject(parent.subject);
+      else subject = replySubject(input.subject);
+    }
+    let html = input.html ?? (input.text != null ? `<div>${escapeHtml(input.text).replace(/\r?\n/g, '<br>')}</div>` : undefined);
+    let text = input.text;
+    const inline: Mail.Attachment[] = [];
+    if (s.useSignature && s.signatureHtml) {
+      const sig = signatureParts(s.signatureHtml, domain);
+      html = `${html ?? ''}<br><div class="signature">${sig.html}</div>`;
+      inline.push(...sig.attachments);
+      if (text != null) text = `${text}\n\n-- \n${sig.html.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]+>/g, '').trim()}`;
+    }
+    const messageId = `<${randomUUID()}@${domain}>`;
+    const mail: Mail.Options = {
+      from: s.alias ? { name: s.alias, address: fromAddress } : fromAddress,
+      to: input.to,
+      cc: input.cc,
+      subject,
+      text,
+      html,
+      messageId,
+      date: new Date(),
+      inReplyTo,
+      references: references.length ? references.map((r) => `<${r}>`).join(' ') : undefined,
+      headers,
+      attachments: [...inline, ...(input.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content }))],
+    };
+    const raw = await composeMessage(mail);
+    const envelope = { from: fromAddress, to: [...new Set([...input.to, ...(input.cc ?? []), ...(input.bcc ?? [])])] };
+
+    let status: 'sent' | 'queued' = 'sent';
+    let firstError: MailConnectorError | null = null;
+    try {
+      await sendRaw(smtpEndpoint(conn, deps.rejectUnauthorized), envelope, raw);
+    } catch (e) {
+      const err = e as MailConnectorError;
+      if (err.kind !== 'transient' && err.kind !== 'rate-limited') {
+        throw errors.unprocessable('SEND_REJECTED', err.message, { kind: err.kind });
+      }
+      status = 'queued';
+      firstError = err;
+    }
+    const parsed = await parseMessage(raw);
+    // Bcc is not in the headers; keep it on the stored copy so the sender sees who got it.
+    parsed.bcc = (input.bcc ?? []).map((a) => ({ name: '', address: a.toLowerCase() }));
+    const [stored] = await deps.store.ingest(conn.mailbox.id, [{ parsed, raw, direction: 'out', internalDate: new Date() }]);
+    const emailRow = stored ?? (await db.selectFrom('emails').select(['id', 'thread_id as threadId']).where('mailbox_id', '=', conn.mailbox.id).where('message_id', '=', parsed.messageId).executeTakeFirstOrThrow());
+    const emailId = emailRow.id;
+    let savedToSent = false;
+    if (status === 'sent') {
+      savedToSent = await appendToSent(conn, emailId, raw);
+    } else {
+      const outboxId = newId();
+      await db
+        .insertInto('mail_outbox')
+        .values({ id: outboxId, email_id: emailId, mailbox_id: conn.mailbox.id, user_id: userId, envelope_json: toJson(envelope), state: 'queued', attempts: 1, last_error: firstError?.message ?? null, created_at: nowIso(), updated_at: nowIso() })
+        .execute();
+      await jobs.enqueue(JOB_SEND, { outboxId }, { jobKey: `mail.send:${outboxId}`, delayMs: 2000, attempts: 6, backoff: { type: 'exponential', delayMs: 5000 } });
+    }
+    return { emailId, messageId: parsed.messageId ?? messageId, threadId: emailRow.threadId, status, savedToSent };
+  }
+
+  jobs.define<{ outboxId: string }>(JOB_SEND, async (data, ctx) => {
+    const ob = await db.selectFrom('mail_outbox').selectAll().where('id', '=', data.outboxId).executeTakeFirst();
+    if (!ob || ob.state !== 'queued') return;
+    const email = await db.selectFrom('emails').select(['raw_file_key']).where('id', '=', ob.email_id).executeTakeFirst();
+    if (!email?.raw_file_key) return;
+    const raw = await files.get(email.raw_file_key);
+    const conn = await deps.directory.connection(ob.mailbox_id);
+    try {
+      await sendRaw(smtpEndpoint(conn, deps.rejectUnauthorized), fromJson(ob.envelope_json, { from: '', to: [] as string[] }), raw);
+    } catch (e) {
+      const err = e as MailConnectorError;
+      const permanent = err.kind !== 'transient' && err.kind !== 'rate-limited';
+      await db
+        .updateTable('mail_outbox')
+        .set({ attempts: ob.attempts + 1, last_error: err.message, state: permanent || ctx.isLastAttempt ? 'failed' : 'queued', updated_at: nowIso() })
+        .where('id', '=', ob.id)
+        .execute();
+      if (permanent || ctx.isLastAttempt) {
+        await platform.realtime.notifyUsers([ob.user_id], { type: 'notification', data: { kind: 'mail.send-failed', emailId: ob.email_id, message: err.message } }).catch(() => {});
+        if (permanent) throw new PermanentJobError(err.message);
+        return;
+      }
+      throw err;
+    }
+    await db.updateTable('mail_outbox').set({ state: 'sent', attempts: ob.attempts + 1, last_error: null, updated_at: nowIso() }).where('id', '=', ob.id).execute();
+    await appendToSent(conn, ob.email_id, raw);
+  });
+
+  async function outboxState(emailId: string) {
+    const r = await db.selectFrom('mail_outbox').select(['state', 'attempts', 'last_error']).where('email_id', '=', emailId).orderBy('created_at', 'desc').executeTakeFirst();
+    return r ? { state: r.state, attempts: r.attempts, lastError: r.last_error } : null;
+  }
+
+  return { send, outboxState, appendToSent };
+}
+
+export type Sender = ReturnType<typeof createSender>;

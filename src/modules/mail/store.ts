@@ -1,0 +1,324 @@
+// Writes fetched messages into the CRM tables, idempotently: a message is one `emails` row per
+// mailbox (unique message_key); every server copy is an `email_locations` row (unique folder +
+// UIDVALIDITY + UID). Re-fetching after a crash, a restart, a UIDVALIDITY change or a folder move
+// therefore only adds/keeps locations — never a second email.
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../schema.js';
+import type { Dialect } from '../../platform/db/index.js';
+import { fromJson, newId, nowIso, toJson } from '../../platform/db/index.js';
+import type { FileStore } from '../../platform/files/index.js';
+import type { Logger } from '../../platform/logger.js';
+import { messageKey, type MailAddress, type ParsedMail } from './parse.js';
+import { resolveThread } from './threads.js';
+
+/** The slice of the CRM the mail module needs (see src/modules/crm/index.ts). */
+export interface MailCrmLink {
+  findContactsByEmails(emails: string[]): Promise<{ email: string; contactId: string; accountId: string | null }[]>;
+}
+
+export interface IncomingMessage {
+  folder: string;
+  uidvalidity: number;
+  uid: number;
+  flags: string[];
+  internalDate: Date | null;
+  size: number;
+  raw: Buffer;
+  parsed: ParsedMail;
+}
+
+export interface StoredEmailSummary {
+  id: string;
+  mailboxId: string;
+  threadId: string;
+  subject: string;
+  from: MailAddress | null;
+  date: string;
+  folder: string | null;
+  direction: 'in' | 'out';
+}
+
+export interface StoreDeps {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  files: FileStore;
+  logger: Logger;
+  crm?: MailCrmLink;
+}
+
+function snippetOf(p: ParsedMail): string {
+  let t = p.text ?? '';
+  if (!t && p.html) t = p.html.replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/gi, ' ').replace(/<[^>]+>/g, ' ');
+  return t.replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+function headerValue(p: ParsedMail, key: string): string | null {
+  return p.headers.find((h) => h.key === key)?.value ?? null;
+}
+
+export interface NewEmailInput {
+  parsed: ParsedMail;
+  raw: Buffer;
+  direction: 'in' | 'out';
+  internalDate: Date | null;
+  /** Where it sits on the server (absent for a sent message not yet seen in Sent). */
+  location?: { folder: string; uidvalidity: number; uid: number; flags: string[] };
+}
+
+export function createMailStore(deps: StoreDeps) {
+  const { db, files, logger } = deps;
+
+  async function writeFiles(p: ParsedMail, raw: Buffer) {
+    const rawFile = await files.put(raw, 'mail-raw');
+    const atts = [];
+    for (const a of p.attachments) {
+      const f = await files.put(Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength), 'mail-att');
+      atts.push({ a, key: f.key, size: f.size });
+    }
+    return { rawKey: rawFile.key, atts };
+  }
+
+  async function deleteFiles(keys: string[]) {
+    for (const k of keys) await files.delete(k).catch(() => {});
+  }
+
+  async function upsertLocation(tx: Transaction<Database>, emailId: string, mailboxId: string, loc: NonNullable<NewEmailInput['location']>) {
+    const flags = toJson([...loc.flags].sort());
+    await tx
+      .insertInto('email_locations')
+      .values({ id: newId(), email_id: emailId, mailbox_id: mailboxId, folder: loc.folder, uidvalidity: loc.uidvalidity, uid: loc.uid, flags_json: flags, created_at: nowIso() })
+      .onConflict((oc) => oc.columns(['mailbox_id', 'folder', 'uidvalidity', 'uid']).doUpdateSet({ flags_json: flags }))
+      .execute();
+    await tx.updateTable('emails').set({ flags_json: flags, is_deleted: 0, updated_at: nowIso() }).where('id', '=', emailId).execute();
+  }
+
+  /**
+   * Stores a batch; returns the emails that are new (first time seen in this mailbox).
+   * Files are written before the transaction and removed again when a racing writer won.
+   */
+  async function ingest(mailboxId: string, items: NewEmailInput[]): Promise<StoredEmailSummary[]> {
+    if (items.length === 0) return [];
+    const keyed = items.map((it) => ({ it, key: messageKey(it.parsed, it.raw.length, headerValue(it.parsed, 'date')) }));
+    const keys = [...new Set(keyed.map((k) => k.key))];
+    const existing = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += 300) {
+      const rows = await db.selectFrom('emails').select(['id', 'message_key']).where('mailbox_id', '=', mailboxId).where('message_key', 'in', keys.slice(i, i + 300)).execute();
+      for (const r of rows) existing.set(r.message_key, r.id);
+    }
+    // Files for messages that look new (first occurrence of a key within the batch).
+    const prepared = new Map<string, Awaited<ReturnType<typeof writeFiles>>>();
+    for (const { it, key } of keyed) {
+      if (existing.has(key) || prepared.has(key)) continue;
+      prepared.set(key, await writeFiles(it.parsed, it.raw));
+    }
+    const created: (StoredEmailSummary & { participants: string[] })[] = [];
+    const orphanFiles: string[] = [];
+    await db.transaction().execute(async (tx) => {
+      const seen = new Map(existing);
+      for (const { it, key } of keyed) {
+        let emailId = seen.get(key);
+        if (!emailId) {
+          const p = it.parsed;
+          const f = prepared.get(key)!;
+          const threadId = await resolveThread(tx, mailboxId, p.messageId, [...p.references, ...(p.inReplyTo ? [p.inReplyTo] : [])]);
+          const date = p.date ?? (it.internalDate ? it.internalDate.toISOString() : nowIso());
+          const now = nowIso();
+          const id = newId();
+          const inserted = await tx
+            .insertInto('emails')
+            .values({
+              id,
+              mailbox_id: mailboxId,
+              message_key: key,
+              message_id: p.messageId,
+              in_reply_to: p.inReplyTo,
+              references_json: toJson(p.references),
+              thread_id: threadId,
+              direction: it.direction,
+              subject: p.subject,
+              from_address: p.from?.address ?? null,
+              from_name: p.from?.name || null,
+              to_json: toJson(p.to),
+              cc_json: toJson(p.cc),
+              bcc_json: toJson(p.bcc),
+              reply_to_json: toJson(p.replyTo),
+              date,
+              headers_json: toJson(p.headers),
+              text_body: p.text,
+              html_body: p.html,
+              snippet: snippetOf(p),
+              size: it.raw.length,
+              has_attachments: p.attachments.some((a) => !a.inline) ? 1 : 0,
+              raw_file_key: f.rawKey,
+              parse_error: p.parseError,
+              flags_json: toJson(it.location ? [...it.location.flags].sort() : []),
+              is_deleted: 0,
+              created_at: now,
+              updated_at: now,
+            })
+            .onConflict((oc) => oc.columns(['mailbox_id', 'message_key']).doNothing())
+            .returning('id')
+            .executeTakeFirst();
+          if (!inserted) {
+            // Another writer stored the same message between our lookup and now.
+            const row = await tx.selectFrom('emails').select('id').where('mailbox_id', '=', mailboxId).where('message_key', '=', key).executeTakeFirstOrThrow();
+            emailId = row.id;
+            orphanFiles.push(f.rawKey, ...f.atts.map((a) => a.key));
+          } else {
+            emailId = id;
+            let pos = 0;
+            for (const a of f.atts) {
+              await tx
+                .insertInto('email_attachments')
+                .values({ id: newId(), email_id: id, filename: a.a.filename, content_type: a.a.contentType, size: a.size, file_key: a.key, content_id: a.a.contentId, inline: a.a.inline ? 1 : 0, position: pos++ })
+                .execute();
+            }
+            const parts = new Map<string, string>();
+            const add = (role: string, list: MailAddress[]) => {
+              for (const x of list) parts.set(`${role}\u0000${x.address}`, x.address);
+            };
+            if (p.from) add('from', [p.from]);
+            add('to', p.to);
+            add('cc', p.cc);
+            add('bcc', p.bcc);
+            add('reply-to', p.replyTo);
+            const rows = [...parts.keys()].map((k) => {
+              const [role, address] = k.split('\u0000');
+              return { email_id: id, role, address };
+            });
+            if (rows.length) await tx.insertInto('email_participants').values(rows).onConflict((oc) => oc.doNothing()).execute();
+            created.push({ id, mailboxId, threadId, subject: p.subject, from: p.from, date, folder: it.location?.folder ?? null, direction: it.direction, participants: [...new Set(parts.values())] });
+          }
+          seen.set(key, emailId);
+        }
+        if (it.location) await upsertLocation(tx, emailId, mailboxId, it.location);
+      }
+    });
+    if (orphanFiles.length) await deleteFiles(orphanFiles);
+    // Files prepared for keys that turned out to exist within the batch are unused only on races.
+    if (created.length && deps.crm) await linkToCrm(created).catch((err) => logger.warn({ err }, 'mail: linking to CRM contacts failed'));
+    return created.map(({ participants: _p, ...s }) => s);
+  }
+
+  async function linkToCrm(emails: { id: string; participants: string[] }[]) {
+    const all = [...new Set(emails.flatMap((e) => e.participants))];
+    if (all.length === 0 || !deps.crm) return;
+    const matches = await deps.crm.findContactsByEmails(all);
+    if (matches.length === 0) return;
+    const byEmail = new Map<string, typeof matches>();
+    for (const m of matches) byEmail.set(m.email, [...(byEmail.get(m.email) ?? []), m]);
+    const rows: { email_id: string; record_type: string; record_id: string }[] = [];
+    for (const e of emails) {
+      const seen = new Set<string>();
+      for (const addr of e.participants) {
+        for (const m of byEmail.get(addr) ?? []) {
+          for (const [t, rid] of [['contact', m.contactId], ['account', m.accountId]] as const) {
+            if (!rid || seen.has(`${t}:${rid}`)) continue;
+            seen.add(`${t}:${rid}`);
+            rows.push({ email_id: e.id, record_type: t, record_id: rid });
+          }
+        }
+      }
+    }
+    for (let i = 0; i < rows.length; i += 200) {
+      await db.insertInto('email_links').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
+    }
+  }
+
+  /** Known UIDs of a folder at its current UIDVALIDITY. */
+  async function knownUids(mailboxId: string, folder: string, uidvalidity: number): Promise<Map<number, string>> {
+    const rows = await db.selectFrom('email_locations').select(['uid', 'email_id']).where('mailbox_id', '=', mailboxId).where('folder', '=', folder).where('uidvalidity', '=', uidvalidity).execute();
+    return new Map(rows.map((r) => [Number(r.uid), r.email_id]));
+  }
+
+  async function markOrphansDeleted(tx: Kysely<Database> | Transaction<Database>, emailIds: string[]) {
+    for (let i = 0; i < emailIds.length; i += 300) {
+      const chunk = emailIds.slice(i, i + 300);
+      await tx
+        .updateTable('emails')
+        .set({ is_deleted: 1, updated_at: nowIso() })
+        .where('id', 'in', chunk)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('email_locations').select('email_locations.id').whereRef('email_locations.email_id', '=', 'emails.id'))))
+        .execute();
+    }
+  }
+
+  /** Deleted on the server: drops those locations; emails left without any location are marked deleted. */
+  async function removeLocations(mailboxId: string, folder: string, uidvalidity: number, uids: number[]): Promise<number> {
+    if (uids.length === 0) return 0;
+    let removed = 0;
+    await db.transaction().execute(async (tx) => {
+      const affected: string[] = [];
+      for (let i = 0; i < uids.length; i += 300) {
+        const chunk = uids.slice(i, i + 300);
+        const rows = await tx.deleteFrom('email_locations').where('mailbox_id', '=', mailboxId).where('folder', '=', folder).where('uidvalidity', '=', uidvalidity).where('uid', 'in', chunk).returning('email_id').execute();
+        affected.push(...rows.map((r) => r.email_id));
+        removed += rows.length;
+      }
+      await markOrphansDeleted(tx, [...new Set(affected)]);
+    });
+    return removed;
+  }
+
+  /** After a UIDVALIDITY change has been fully resynced, or when a folder vanished: drop stale locations. */
+  async function dropFolderLocations(mailboxId: string, folder: string, keepUidvalidity: number | null): Promise<number> {
+    let removed = 0;
+    await db.transaction().execute(async (tx) => {
+      let q = tx.deleteFrom('email_locations').where('mailbox_id', '=', mailboxId).where('folder', '=', folder);
+      if (keepUidvalidity != null) q = q.where('uidvalidity', '!=', keepUidvalidity);
+      const rows = await q.returning('email_id').execute();
+      removed = rows.length;
+      await markOrphansDeleted(tx, [...new Set(rows.map((r) => r.email_id))]);
+    });
+    return removed;
+  }
+
+  async function updateFlags(mailboxId: string, folder: string, uidvalidity: number, updates: { uid: number; flags: string[] }[]): Promise<number> {
+    if (updates.length === 0) return 0;
+    let changed = 0;
+    await db.transaction().execute(async (tx) => {
+      for (const u of updates) {
+        const flags = toJson([...u.flags].sort());
+        const rows = await tx
+          .updateTable('email_locations')
+          .set({ flags_json: flags })
+          .where('mailbox_id', '=', mailboxId)
+          .where('folder', '=', folder)
+          .where('uidvalidity', '=', uidvalidity)
+          .where('uid', '=', u.uid)
+          .where('flags_json', '!=', flags)
+          .returning('email_id')
+          .execute();
+        for (const r of rows) {
+          changed++;
+          await tx.updateTable('emails').set({ flags_json: flags, updated_at: nowIso() }).where('id', '=', r.email_id).execute();
+        }
+      }
+    });
+    return changed;
+  }
+
+  /** Purges all stored mail of a mailbox (mailbox removed with "delete mail"). */
+  async function purgeMailbox(mailboxId: string): Promise<void> {
+    for (;;) {
+      const batch = await db.selectFrom('emails').select(['id', 'raw_file_key']).where('mailbox_id', '=', mailboxId).limit(200).execute();
+      if (batch.length === 0) break;
+      const ids = batch.map((b) => b.id);
+      const atts = await db.selectFrom('email_attachments').select('file_key').where('email_id', 'in', ids).execute();
+      await db.transaction().execute(async (tx) => {
+        for (const t of ['email_links', 'email_participants', 'email_attachments', 'email_locations'] as const) {
+          await tx.deleteFrom(t).where('email_id', 'in', ids).execute();
+        }
+        await tx.deleteFrom('emails').where('id', 'in', ids).execute();
+      });
+      await deleteFiles([...batch.map((b) => b.raw_file_key).filter((k): k is string => !!k), ...atts.map((a) => a.file_key)]);
+    }
+    await db.deleteFrom('email_thread_refs').where('mailbox_id', '=', mailboxId).execute();
+    await db.deleteFrom('mail_folders').where('mailbox_id', '=', mailboxId).execute();
+    await db.deleteFrom('mail_sync_state').where('mailbox_id', '=', mailboxId).execute();
+  }
+
+  return { ingest, knownUids, removeLocations, dropFolderLocations, updateFlags, purgeMailbox, linkToCrm, fromJson };
+}
+
+export type MailStore = ReturnType<typeof createMailStore>;

@@ -1,0 +1,197 @@
+// One sync pass of a mailbox over IMAP: folder listing → per selected folder new messages (UID >
+// last_uid; the first pass loads the chosen period with SEARCH SINCE), flag changes (CONDSTORE
+// CHANGEDSINCE when available, else every known flag) and deletions (UID SEARCH ALL diff — works
+// on every server, including those without QRESYNC). The cursor advances after each stored batch,
+// so an abrupt stop loses at most one batch of *work*, never a message, and re-fetching is
+// idempotent (see store.ts).
+import type { Kysely } from 'kysely';
+import type { Database } from '../../schema.js';
+import { newId, nowIso } from '../../platform/db/index.js';
+import type { Logger } from '../../platform/logger.js';
+import { batchBySize, connectImap, type ImapEndpoint, type ImapSession, MailConnectorError } from '../../connectors/imap/index.js';
+import type { LoadPeriod, MailboxConnection, MailboxDirectory } from '../mailboxes/types.js';
+import type { MailStore, NewEmailInput, StoredEmailSummary } from './store.js';
+import type { Parser } from './parse-pool.js';
+
+export interface SyncProgress {
+  mailboxId: string;
+  folder: string;
+  done: number;
+  total: number;
+}
+
+export interface SyncerDeps {
+  db: Kysely<Database>;
+  store: MailStore;
+  directory: MailboxDirectory;
+  parser: Parser;
+  logger: Logger;
+  /** Max messages / bytes per FETCH batch (bounded memory; the cursor advances per batch). */
+  batchCount?: number;
+  batchBytes?: number;
+  rejectUnauthorized?: boolean;
+  onProgress?(p: SyncProgress): void;
+  /** New messages found by an incremental sync (the first load of a folder does not announce each). */
+  onNewEmails?(mailboxId: string, userId: string, emails: StoredEmailSummary[]): void;
+  /** Test hook: called after each stored batch. */
+  afterBatch?(mailboxId: string, folder: string, stored: number): Promise<void> | void;
+}
+
+export interface SyncOptions {
+  /** Only these folders (IDLE/poll-triggered); skips the folder listing. */
+  folders?: string[];
+  session?: ImapSession;
+  signal?: AbortSignal;
+}
+
+export interface SyncResult {
+  folders: number;
+  fetched: number;
+  newEmails: number;
+  flagChanges: number;
+  removed: number;
+}
+
+const DAY = 24 * 3600 * 1000;
+export function periodStart(p: LoadPeriod, now = Date.now()): Date | null {
+  const days: Record<LoadPeriod, number | null> = { day: 1, '3days': 3, week: 7, month: 31, '3months': 92, '6months': 183, all: null };
+  const d = days[p];
+  return d == null ? null : new Date(now - d * DAY);
+}
+
+export function endpointOf(conn: MailboxConnection, rejectUnauthorized = true): ImapEndpoint {
+  return { host: conn.imap.host, port: conn.imap.port, security: conn.imap.security, auth: conn.imap.auth, rejectUnauthorized };
+}
+
+export function createSyncer(deps: SyncerDeps) {
+  const { db, store, logger } = deps;
+  const batchCount = deps.batchCount ?? 200;
+  const batchBytes = deps.batchBytes ?? 8 * 1024 * 1024;
+
+  async function refreshFolders(session: ImapSession, conn: MailboxConnection) {
+    const mailboxId = conn.mailbox.id;
+    const s = conn.mailbox.settings;
+    const list = await session.listFolders();
+    const existing = await db.selectFrom('mail_folders').selectAll().where('mailbox_id', '=', mailboxId).execute();
+    const byPath = new Map(existing.map((f) => [f.path, f]));
+    const now = nowIso();
+    for (const f of list) {
+      // A parent never implies its children: only exact paths count.
+      const selected = f.selectable && (s.allFolders || s.selectedFolders.includes(f.path)) ? 1 : 0;
+      const row = byPath.get(f.path);
+      if (!row) {
+        await db
+          .insertInto('mail_folders')
+          .values({ id: newId(), mailbox_id: mailboxId, path: f.path, delimiter: f.delimiter, special_use: f.specialUse, selectable: f.selectable ? 1 : 0, selected, on_server: 1, uidvalidity: null, last_uid: 0, highest_modseq: null, total: 0, done: 0, last_synced_at: null, updated_at: now })
+          .onConflict((oc) => oc.columns(['mailbox_id', 'path']).doNothing())
+          .execute();
+      } else if (row.selected !== selected || row.on_server !== 1 || row.special_use !== f.specialUse || row.selectable !== (f.selectable ? 1 : 0)) {
+        await db.updateTable('mail_folders').set({ selected, on_server: 1, special_use: f.specialUse, selectable: f.selectable ? 1 : 0, updated_at: now }).where('id', '=', row.id).execute();
+      }
+    }
+    const onServer = new Set(list.map((f) => f.path));
+    for (const row of existing) {
+      if (!onServer.has(row.path) && row.on_server === 1) {
+        await db.updateTable('mail_folders').set({ on_server: 0, uidvalidity: null, last_uid: 0, highest_modseq: null, updated_at: now }).where('id', '=', row.id).execute();
+        await store.dropFolderLocations(mailboxId, row.path, null);
+      }
+    }
+  }
+
+  async function syncFolder(session: ImapSession, conn: MailboxConnection, path: string, signal: AbortSignal | undefined, res: SyncResult) {
+    const mailboxId = conn.mailbox.id;
+    const row = await db.selectFrom('mail_folders').selectAll().where('mailbox_id', '=', mailboxId).where('path', '=', path).executeTakeFirst();
+    if (!row || row.selected !== 1 || row.on_server !== 1) return;
+    const st = await session.open(path);
+    let lastUid = Number(row.last_uid);
+    let modseq = row.highest_modseq;
+    const hadCursor = row.uidvalidity != null;
+    const validityChanged = hadCursor && Number(row.uidvalidity) !== st.uidValidity;
+    if (!hadCursor || validityChanged) {
+      // UIDVALIDITY changed: every cached UID is void. Refetch from scratch (message_key makes it
+      // idempotent); stale locations are dropped once the new pass has caught up.
+      if (validityChanged) logger.info({ mailboxId, folder: path }, 'mail: UIDVALIDITY changed, resyncing folder');
+      lastUid = 0;
+      modseq = null;
+      await db.updateTable('mail_folders').set({ uidvalidity: st.uidValidity, last_uid: 0, highest_modseq: null, updated_at: nowIso() }).where('id', '=', row.id).execute();
+    }
+    const firstLoad = lastUid === 0;
+    const known = await store.knownUids(mailboxId, path, st.uidValidity);
+    const since = firstLoad && known.size === 0 ? periodStart(conn.mailbox.settings.loadPeriod) : null;
+    const pending = await session.listUids({ afterUid: lastUid, since });
+    const total = pending.length;
+    let done = 0;
+    await db.updateTable('mail_folders').set({ total, done: 0, updated_at: nowIso() }).where('id', '=', row.id).execute();
+    deps.onProgress?.({ mailboxId, folder: path, done, total });
+    const isSent = row.special_use === '\\Sent';
+    const own = conn.mailbox.email.toLowerCase();
+    const maxKnownBefore = lastUid;
+    for (const batch of batchBySize(pending, batchCount, batchBytes)) {
+      if (signal?.aborted) throw new MailConnectorError('transient', 'Sync was interrupted; it resumes on the next run.');
+      const fetched = [];
+      for await (const m of session.fetchSources(batch)) fetched.push(m);
+      const parsed = await Promise.all(fetched.map((m) => deps.parser.parse(m.source)));
+      const items: NewEmailInput[] = fetched.map((m, i) => ({
+        parsed: parsed[i],
+        raw: m.source,
+        internalDate: m.internalDate,
+        direction: isSent || parsed[i].from?.address === own ? 'out' : 'in',
+        location: { folder: path, uidvalidity: st.uidValidity, uid: m.uid, flags: m.flags },
+      }));
+      const created = await store.ingest(mailboxId, items);
+      res.fetched += items.length;
+      res.newEmails += created.length;
+      lastUid = Math.max(lastUid, ...batch);
+      done += batch.length;
+      await db.updateTable('mail_folders').set({ last_uid: lastUid, done, updated_at: nowIso() }).where('id', '=', row.id).execute();
+      deps.onProgress?.({ mailboxId, folder: path, done, total });
+      const incoming = created.filter((c) => c.direction === 'in');
+      if (!firstLoad && incoming.length) deps.onNewEmails?.(mailboxId, conn.mailbox.userId, incoming);
+      await deps.afterBatch?.(mailboxId, path, items.length);
+    }
+    if (validityChanged) res.removed += await store.dropFolderLocations(mailboxId, path, st.uidValidity);
+    if (known.size > 0) {
+      // Flags of messages we already had (new ones came with their flags).
+      const updates = await session.fetchFlags(maxKnownBefore, session.condstore ? modseq : null);
+      res.flagChanges += await store.updateFlags(mailboxId, path, st.uidValidity, updates.filter((u) => known.has(u.uid)));
+      // Deletions: what we know minus what the server still has.
+      const onServer = await session.allUids();
+      const gone = [...known.keys()].filter((uid) => !onServer.has(uid));
+      res.removed += await store.removeLocations(mailboxId, path, st.uidValidity, gone);
+    }
+    await db.updateTable('mail_folders').set({ highest_modseq: st.highestModseq, last_synced_at: nowIso(), updated_at: nowIso() }).where('id', '=', row.id).execute();
+    res.folders++;
+  }
+
+  async function syncMailbox(mailboxId: string, opts: SyncOptions = {}): Promise<SyncResult> {
+    const conn = await deps.directory.connection(mailboxId);
+    const res: SyncResult = { folders: 0, fetched: 0, newEmails: 0, flagChanges: 0, removed: 0 };
+    const session = opts.session ?? (await connectImap(endpointOf(conn, deps.rejectUnauthorized)));
+    try {
+      let folders = opts.folders;
+      if (!folders) {
+        await refreshFolders(session, conn);
+        const rows = await db.selectFrom('mail_folders').select(['path', 'special_use']).where('mailbox_id', '=', mailboxId).where('selected', '=', 1).where('on_server', '=', 1).execute();
+        // INBOX first: it is what the user waits for.
+        folders = rows.map((r) => r.path).sort((a, b) => (a === 'INBOX' ? -1 : b === 'INBOX' ? 1 : a.localeCompare(b)));
+      }
+      for (const f of folders) {
+        if (opts.signal?.aborted) throw new MailConnectorError('transient', 'Sync was interrupted; it resumes on the next run.');
+        try {
+          await syncFolder(session, conn, f, opts.signal, res);
+        } catch (err) {
+          // A folder deleted between listing and SELECT is not a mailbox failure.
+          if (err instanceof MailConnectorError && err.kind === 'not-found') continue;
+          throw err;
+        }
+      }
+      return res;
+    } finally {
+      if (!opts.session) await session.close();
+    }
+  }
+
+  return { syncMailbox, refreshFolders };
+}
+
+export type Syncer = ReturnType<typeof createSyncer>;
