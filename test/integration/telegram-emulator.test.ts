@@ -456,6 +456,47 @@ describe('sending', () => {
     expect((await api(token, 'getUpdates')).status).toBe(200);
   });
 
+  it('applies Telegram-like flood control when enabled', async () => {
+    const limited = await startTelegramEmulator({ floodControl: { perChatPerSecond: 2, perBotPerSecond: 3 } });
+    try {
+      const { token } = limited.createBot({ username: 'flood_bot' });
+      await limited.customerSends(token, { from: ann, text: 'hi' });
+      await limited.customerSends(token, { from: bob, text: 'hi' });
+      const send = async (chat: number) => {
+        const res = await fetch(`${limited.url}/bot${token}/sendMessage`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ chat_id: chat, text: 'x' }),
+        });
+        return { status: res.status, body: (await res.json()) as ApiAnswer['body'] };
+      };
+      // Sent at once (well within one second): the bot may send 3 in total, at most 2 to Ann.
+      const chats = [ann.id, ann.id, ann.id, bob.id, bob.id];
+      const results = await Promise.all(chats.map((c) => send(c)));
+      const ok = chats.filter((_, i) => results[i].status === 200);
+      expect(results.filter((r) => r.status === 429)).toHaveLength(2);
+      expect(ok).toHaveLength(3);
+      expect(ok.filter((c) => c === ann.id).length).toBeLessThanOrEqual(2);
+      for (const r of results.filter((x) => x.status === 429)) expect(r.body.parameters?.retry_after).toBeGreaterThanOrEqual(1);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await send(ann.id)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('queues a my_chat_member "kicked" update when a blocking user is set to notify', async () => {
+    const token = newBot();
+    const hi = await tg.customerSends(token, { from: ann, text: 'hi' });
+    await api(token, 'getUpdates', { offset: hi.update_id + 1 });
+    tg.blockByUser(token, ann.id, { notify: true });
+    const updates = (await api(token, 'getUpdates')).body.result as TgUpdate[];
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatchObject({
+      my_chat_member: { chat: { id: ann.id }, from: { id: ann.id }, new_chat_member: { status: 'kicked', user: { is_bot: true } } },
+    });
+  });
+
   it('answers 403 when the user blocked the bot, until they write again', async () => {
     const token = newBot();
     await tg.customerSends(token, { from: ann, text: 'hi' });

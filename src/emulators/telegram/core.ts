@@ -29,6 +29,12 @@ export interface CoreOptions {
   strictWebhookUrls?: boolean;
   /** Delays between webhook retries. */
   webhookRetryDelaysMs?: number[];
+  /**
+   * Telegram-like flood control on sendMessage/sendPhoto/sendDocument (off by default): more than
+   * perChatPerSecond sends to one chat, or perBotPerSecond in total, within one second → 429 with
+   * the seconds until the window frees up.
+   */
+  floodControl?: { perChatPerSecond?: number; perBotPerSecond?: number };
 }
 
 export interface CustomerMessageInput {
@@ -52,6 +58,7 @@ export class TelegramEmulatorCore {
   private readonly bots: BotRecord[] = [];
   private readonly attemptListeners = new Map<string, Array<(r: DeliveryResult) => void>>();
   private readonly retryDelaysMs: number[];
+  private readonly sendTimes = new Map<string, number[]>();
 
   constructor(private readonly options: CoreOptions = {}) {
     this.retryDelaysMs = options.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -273,11 +280,33 @@ export class TelegramEmulatorCore {
     return chatId;
   }
 
+  /** Sliding one-second windows per chat and per bot; see CoreOptions.floodControl. */
+  private checkFlood(bot: BotRecord, chatId: number): void {
+    const flood = this.options.floodControl;
+    if (!flood) return;
+    const now = Date.now();
+    const windows: Array<[string, number | undefined]> = [
+      [`${bot.id}:${chatId}`, flood.perChatPerSecond],
+      [`${bot.id}`, flood.perBotPerSecond],
+    ];
+    for (const [key, limit] of windows) {
+      if (!limit) continue;
+      const times = (this.sendTimes.get(key) ?? []).filter((t) => now - t < 1000);
+      this.sendTimes.set(key, times);
+      if (times.length >= limit) {
+        const retryAfter = Math.max(1, Math.ceil((times[0] + 1000 - now) / 1000));
+        throw new ApiFailure(429, `Too Many Requests: retry after ${retryAfter}`, { retry_after: retryAfter });
+      }
+    }
+    for (const [key, limit] of windows) if (limit) this.sendTimes.get(key)!.push(now);
+  }
+
   private sendMessage(bot: BotRecord, p: Params): TgMessage {
     const chatId = this.targetChat(bot, p);
     const text = str(p, 'text') ?? '';
     if (text.trim().length === 0) throw badRequest('message text is empty');
     if (text.length > 4096) throw badRequest('message is too long');
+    this.checkFlood(bot, chatId);
     return this.recordSent(bot, chatId, { text });
   }
 
@@ -286,6 +315,7 @@ export class TelegramEmulatorCore {
     const caption = str(p, 'caption');
     if (caption !== undefined && caption.length > 1024) throw badRequest('message caption is too long');
     const input = await this.resolveInputFile(bot, p, kind);
+    this.checkFlood(bot, chatId);
     const extra: Partial<TgMessage> = {};
     if (caption) extra.caption = caption;
     if (kind === 'photo') {
@@ -467,8 +497,26 @@ export class TelegramEmulatorCore {
     bot.rateRules.push({ ...rule, method: rule.method?.toLowerCase() });
   }
 
-  blockByUser(token: string, chatId: number): void {
-    this.bot(token).blocked.add(chatId);
+  /**
+   * The customer blocks the bot: sends to the chat get 403. With notify, also queue the
+   * my_chat_member update (status "kicked") that real Telegram sends.
+   */
+  blockByUser(token: string, chatId: number, opts: { notify?: boolean } = {}): void {
+    const bot = this.bot(token);
+    bot.blocked.add(chatId);
+    const rec = bot.chats.get(chatId);
+    if (opts.notify && rec) {
+      const me = botUser(bot);
+      this.enqueue(bot, {
+        my_chat_member: {
+          chat: { ...rec.chat },
+          from: rec.user,
+          date: nowSeconds(),
+          old_chat_member: { user: me, status: 'member' },
+          new_chat_member: { user: me, status: 'kicked', until_date: 0 },
+        },
+      });
+    }
   }
 
   unblockByUser(token: string, chatId: number): void {

@@ -22,7 +22,8 @@
  * tg.pendingUpdates(token)                // Update[] not yet confirmed/delivered
  * tg.inject429(token, { method?: 'sendMessage', chatId?: 1111111, retryAfter: 3, times: 1 })
  *                                         // next matching calls → 429 + parameters.retry_after + Retry-After header
- * tg.blockByUser(token, chatId)           // sends to that chat → 403 "Forbidden: bot was blocked by the user"
+ * tg.blockByUser(token, chatId, { notify?: true })  // sends to that chat → 403 "Forbidden: bot was blocked by the user";
+ *                                         // notify queues the my_chat_member (status "kicked") update Telegram sends
  * tg.unblockByUser(token, chatId)         // (a customer message also unblocks)
  * const newToken = tg.revokeToken(token)  // old token → 401 on every method; returns the replacement token
  * await tg.pushRaw(token, update, { secret: 'wrong' | null })  // POST straight to the webhook; null = no header,
@@ -45,6 +46,7 @@
  * file_id reuse or HTTP URL; caption ≤1024), getFile (>20 MB → 400 "file is too big") and
  * `GET /file/bot<TOKEN>/<file_path>`. Sending to a chat that never wrote to the bot → 400
  * "chat not found". `strictWebhookUrls: true` enforces HTTPS on ports 443/80/88/8443.
+ * `floodControl: { perChatPerSecond: 1, perBotPerSecond: 30 }` turns on Telegram-like 429s for send*.
  *
  * For people: `GET /` is a customer page (pick a bot, write as a Telegram user, see the replies);
  * `tsx src/emulators/cli.ts telegram --port 8081` starts one with a ready-made bot.
@@ -67,6 +69,8 @@ export interface TelegramEmulatorOptions {
   strictWebhookUrls?: boolean;
   /** Delays between webhook delivery retries; default [200, 500, 1000, 2000]. */
   webhookRetryDelaysMs?: number[];
+  /** Telegram-like 429s on send* beyond these rates (per one-second window). Default: off. */
+  floodControl?: { perChatPerSecond?: number; perBotPerSecond?: number };
 }
 
 export interface TelegramEmulator {
@@ -82,7 +86,7 @@ export interface TelegramEmulator {
   webhookInfo(token: string): TgWebhookInfo;
   pendingUpdates(token: string): TgUpdate[];
   inject429(token: string, rule: { method?: string; chatId?: number; retryAfter: number; times: number }): void;
-  blockByUser(token: string, chatId: number): void;
+  blockByUser(token: string, chatId: number, opts?: { notify?: boolean }): void;
   unblockByUser(token: string, chatId: number): void;
   revokeToken(token: string): string;
   pushRaw(token: string, update: unknown, opts?: { secret?: string | null }): Promise<DeliveryResult>;
@@ -95,6 +99,7 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions = {
   const core = new TelegramEmulatorCore({
     strictWebhookUrls: options.strictWebhookUrls ?? false,
     webhookRetryDelaysMs: options.webhookRetryDelaysMs,
+    floodControl: options.floodControl,
   });
   const { server, url } = await listen(core, options.port ?? 0, options.host ?? '127.0.0.1');
 
@@ -121,7 +126,7 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions = {
     webhookInfo: (token) => core.webhookInfoOf(core.bot(token)),
     pendingUpdates: (token) => core.bot(token).queue.map((q) => q.update),
     inject429: (token, rule) => core.inject429(token, rule),
-    blockByUser: (token, chatId) => core.blockByUser(token, chatId),
+    blockByUser: (token, chatId, opts) => core.blockByUser(token, chatId, opts),
     unblockByUser: (token, chatId) => core.unblockByUser(token, chatId),
     revokeToken: (token) => core.revokeToken(token),
     pushRaw: (token, update, opts) => core.pushRaw(token, update, opts),
