@@ -155,6 +155,7 @@ export async function startSmtpServer(opts: StartSmtpOptions): Promise<TestSmtpS
     // We answer AUTH-before-STARTTLS ourselves with the standard 530 (smtp-server's own reply is 538).
     allowInsecureAuth: true,
     size: 50 * 1024 * 1024,
+    closeTimeout: 1000,
     onConnect(session, cb) {
       stats.connections += 1;
       const f = takeFault('connect');
@@ -269,8 +270,23 @@ export async function startSmtpServer(opts: StartSmtpOptions): Promise<TestSmtpS
       });
     },
     async close() {
-      for (const s of sockets.values()) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Close sessions from the top (SMTP connection → TLS → TCP): destroying a raw socket under a
+      // TLS wrap mid-handshake can crash Node. smtp-server's own grace timer is unref'd, so a
+      // half-open session would otherwise leave close() pending with nothing keeping the loop alive.
+      const live = (server as unknown as { connections: Set<{ close(): void }> }).connections;
+      for (const c of live) {
+        try {
+          c.close();
+        } catch {
+          /* already closing */
+        }
+      }
+      const keepAlive = setInterval(() => {}, 1000);
+      try {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      } finally {
+        clearInterval(keepAlive);
+      }
     },
   };
 }

@@ -2,7 +2,7 @@
 // named and explained in plain words.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeSmtp } from '../../src/connectors/mail-probe/index.js';
+import { probeHttps, probeSmtp } from '../../src/connectors/mail-probe/index.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
 
 const users = [{ user: 'ann@example.test', password: 'secret-pw' }];
@@ -126,5 +126,13 @@ describe('SMTP probe', () => {
     expect(r.ok).toBe(true);
     expect(r.steps.find((s) => s.step === 'login')).toMatchObject({ skipped: true });
     expect(r.message).toMatch(/login was not tested/);
+  });
+
+  it('an Exchange service address is checked up to TLS; the sign-in is reported as not tested', async () => {
+    const r = await probeHttps({ host: '127.0.0.1', port: implicit.port, allowSelfSigned: true });
+    expect(r.ok, r.message).toBe(true);
+    expect(r.steps.map((s) => [s.step, s.skipped ?? false])).toEqual([['dns', false], ['tcp', false], ['tls', false], ['login', true]]);
+    const strict = await probeHttps({ host: '127.0.0.1', port: implicit.port });
+    expect(strict.failedStep).toBe('tls');
   });
 });

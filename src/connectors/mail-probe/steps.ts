@@ -110,6 +110,8 @@ export function connectTcp(address: string, target: ProbeTarget, opts: ProbeOpti
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
+      // A reset after this point is reported by whichever step is reading; never let it crash the process.
+      socket.on('error', () => {});
       resolve({ value: socket, message: `Connected to ${where}.` });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
@@ -168,12 +170,15 @@ export function startTls(socket: net.Socket, target: ProbeTarget, opts: ProbeOpt
     secure.once('secureConnect', () => {
       clearTimeout(timer);
       secure.removeAllListeners('error');
+      secure.on('error', () => {});
       const note = secure.authorized ? 'certificate trusted' : `certificate not verified (allowed for this provider: ${secure.authorizationError})`;
       resolve({ value: secure, message: `Encrypted with ${secure.getProtocol() ?? 'TLS'} (${how === 'starttls' ? 'STARTTLS' : 'SSL/TLS'}), ${note}.` });
     });
     secure.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      secure.on('error', () => {});
       secure.destroy();
+      socket.destroy();
       reject(tlsFailure(err, target, how));
     });
   });

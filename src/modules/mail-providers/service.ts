@@ -321,8 +321,10 @@ export function createMailProvidersService(deps: MailProvidersServiceDeps) {
       [imap, smtp] = await Promise.all([probeImap({ ...cfg.imap!, ...common }, opts), probeSmtp({ ...cfg.smtp!, ...common }, opts)]);
     } else {
       const addr = cfg.serviceAddress ?? '';
-      const host = /^https?:\/\//i.test(addr) ? new URL(addr).hostname : addr;
-      exchange = await probeHttps({ host, allowSelfSigned: cfg.allowSelfSigned }, opts);
+      const url = /^https?:\/\//i.test(addr) ? new URL(addr) : null;
+      const host = url ? url.hostname.replace(/^\[(.*)\]$/, '$1') : addr;
+      const port = url?.port ? Number(url.port) : 443;
+      exchange = await probeHttps({ host, port, allowSelfSigned: cfg.allowSelfSigned }, opts);
     }
     const failed = [imap, smtp, exchange].find((r) => r && !r.ok) ?? null;
     const okMessage =
