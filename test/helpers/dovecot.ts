@@ -6,7 +6,7 @@
 //
 // Needs the `dovecot-imapd` package (Debian/Ubuntu; it pulls in dovecot-core with doveadm).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync, chmodSync, chownSync, readFileSync, utimesSync } from 'node:fs';
+import { readdirSync, mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync, chmodSync, chownSync, readFileSync, utimesSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -58,6 +58,26 @@ export interface Dovecot {
 
 export function dovecotAvailable(): boolean {
   return existsSync(DOVECOT_BIN) && existsSync(DOVEADM_BIN);
+}
+
+/** Direct children of a process (Linux /proc). */
+function childPids(parent: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === parent) out.push(Number(d));
+      } catch {
+        // raced with exit
+      }
+    }
+  } catch {
+    // no /proc: rely on Dovecot's own shutdown
+  }
+  return out;
 }
 
 async function freePort(): Promise<number> {
@@ -253,6 +273,9 @@ export async function startDovecot(opts: { users: DovecotUser[] }): Promise<Dove
     const p = proc;
     proc = null;
     if (!p || p.exitCode !== null) return;
+    // Dovecot's master may leave serving imap processes behind for a moment; a restart must drop
+    // every client connection like a real server crash, so its children are killed too.
+    const children = p.pid ? childPids(p.pid) : [];
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         p.kill('SIGKILL');
@@ -263,6 +286,13 @@ export async function startDovecot(opts: { users: DovecotUser[] }): Promise<Dove
       });
       p.kill('SIGTERM');
     });
+    for (const pid of children) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     // The master is gone; make sure no orphaned children keep the ports.
     for (let i = 0; i < 100; i++) {
       const busy = await new Promise<boolean>((resolve) => {
