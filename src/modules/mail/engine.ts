@@ -247,8 +247,10 @@ export function createEngine(
       },
     });
     l.failures = 0;
-    // Catch up with anything that arrived while nobody was watching.
+    // Catch up with anything that arrived while nobody was watching: the IDLE folder right now,
+    // everything else through the (deduplicated) full-sync job.
     scheduleLiveSync(mailboxId, idleFolder);
+    await enqueueSync(mailboxId).catch((err) => logger.warn({ err, mailboxId }, 'mail: could not queue a full sync'));
   }
 
   let ticking: Promise<void> | null = null;
