@@ -28,6 +28,7 @@ const INVALIDATES: Record<string, string[]> = {
   'email.received': ['emails', 'email-threads'],
   'sync.status': ['sync-status', 'mailboxes'],
   notification: ['notifications'],
+  'operator.status': ['operator-me'],
 };
 
 export function RealtimeProvider({ enabled, children }: { enabled: boolean; children: ReactNode }) {

@@ -365,5 +365,14 @@ export const ru: Dict = {
   'channels.nameHint': 'Empty = the bot name from Telegram.',
   'channels.exclusiveWarning': 'Do not use this bot with any other integration at the same time: Telegram delivers each message to one receiver only.',
   'channels.verifyAndAdd': 'Check token and add',
+  'channels.delivery': 'How messages arrive',
+  'channels.added': 'Channel added',
+  'channels.deliveryAuto': 'Automatic (webhook when the site URL is public, otherwise long polling)',
+  'channels.diagnostics': 'Diagnostics',
+  'channels.diagMode': 'Receiving by',
+  'channels.diagWebhook': 'Webhook registered at Telegram',
+  'channels.diagExpected': 'Expected webhook',
+  'channels.diagPending': 'Updates waiting at Telegram',
+  'chat.contact': 'Contact',
 
 };

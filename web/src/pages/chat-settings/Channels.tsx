@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { Alert, Badge, Button, Card, Group, Modal, PasswordInput, Select, Stack, Switch, Table, Text, TextInput, ActionIcon, Tooltip } from '@mantine/core';
 import { IconAlertTriangle, IconBrandTelegram, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
+import { notifications } from '@mantine/notifications';
 import { ApiError, del, fieldErrors, get, patch, post, type Page } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, confirmAction, notifyError, useApiMutation } from '../../components/common.js';
 import { formatDateTime } from '../../components/format.js';
@@ -17,14 +18,23 @@ export interface Channel {
   name: string;
   isActive: boolean;
   queueId: string;
-  mode: 'webhook' | 'polling' | string | null;
-  externalId?: string | null;
-  externalUsername: string | null;
+  delivery: 'auto' | 'webhook' | 'polling';
+  mode: 'webhook' | 'polling' | null;
+  botId: string | null;
+  botUsername: string | null;
   lastError: string | null;
   lastCheckedAt: string | null;
-  hasToken?: boolean;
-  chatCount?: number;
-  webhookUrl?: string | null;
+  hasToken: boolean;
+}
+
+interface Diagnostics {
+  mode: 'webhook' | 'polling' | null;
+  webhookUrl: string | null;
+  expectedWebhookUrl: string | null;
+  pendingUpdateCount: number | null;
+  lastErrorAt: string | null;
+  lastError: string | null;
+  pollingHolder: string | null;
 }
 
 export function ChannelsPage() {
@@ -100,7 +110,7 @@ export function ChannelsPage() {
                           {c.name}
                         </Text>
                         <Text size="xs" c="dimmed">
-                          {c.externalUsername ? `@${c.externalUsername}` : 'Telegram'}
+                          {c.botUsername ? `@${c.botUsername}` : 'Telegram'}
                         </Text>
                       </div>
                     </Group>
@@ -167,19 +177,24 @@ export function ChannelsPage() {
 function ChannelModal({ channel, onClose }: { channel: Channel | null; onClose: () => void }) {
   const t = useT();
   const queues = useQueues();
-  const [f, setF] = useState({ name: channel?.name ?? '', botToken: '', queueId: channel?.queueId ?? (null as string | null), isActive: channel?.isActive ?? true });
+  const [f, setF] = useState({ name: channel?.name ?? '', botToken: '', queueId: channel?.queueId ?? (null as string | null), isActive: channel?.isActive ?? true, delivery: channel?.delivery ?? 'auto' });
   const [errs, setErrs] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const save = useApiMutation(
     () => {
       const body: Record<string, unknown> = { name: f.name || undefined, queueId: f.queueId, isActive: f.isActive };
-      if (f.botToken) body.botToken = f.botToken;
+      if (f.botToken) body.token = f.botToken.trim();
+      body.delivery = f.delivery;
       return channel ? patch(`/api/chat-channels/${channel.id}`, body) : post('/api/chat-channels', { kind: 'telegram', ...body });
     },
     {
       invalidate: [['chat-channels']],
       success: t('common.saved'),
-      onSuccess: onClose,
+      onSuccess: (r) => {
+        const warning = (r as { warning?: string } | undefined)?.warning;
+        if (warning) notifications.show({ color: 'orange', title: t('channels.added'), message: warning, autoClose: 12_000 });
+        onClose();
+      },
       onError: (e) => {
         setErrs(fieldErrors(e));
         setError(e instanceof Error ? e.message : String(e));
@@ -210,14 +225,26 @@ function ChannelModal({ channel, onClose }: { channel: Channel | null; onClose: 
             required={!channel}
             placeholder="123456789:AA…"
             value={f.botToken}
-            error={errs.botToken}
+            error={errs.token ?? errs.botToken}
             onChange={(e) => setF({ ...f, botToken: e.currentTarget.value })}
             autoComplete="off"
             data-testid="bot-token"
           />
           <TextInput label={t('common.name')} description={t('channels.nameHint')} value={f.name} error={errs.name} onChange={(e) => setF({ ...f, name: e.currentTarget.value })} />
           <Select label={t('channels.queue')} required data={(queues.data?.items ?? []).map((x) => ({ value: x.id, label: x.name }))} value={f.queueId} error={errs.queueId} onChange={(v) => setF({ ...f, queueId: v })} data-testid="channel-queue" />
+          <Select
+            label={t('channels.delivery')}
+            allowDeselect={false}
+            data={[
+              { value: 'auto', label: t('channels.deliveryAuto') },
+              { value: 'webhook', label: t('channels.webhook') },
+              { value: 'polling', label: t('channels.polling') },
+            ]}
+            value={f.delivery}
+            onChange={(v) => v && setF({ ...f, delivery: v as Channel['delivery'] })}
+          />
           <Switch label={t('common.active')} checked={f.isActive} onChange={(e) => setF({ ...f, isActive: e.currentTarget.checked })} />
+          {channel && <ChannelDiagnostics id={channel.id} />}
           <Text size="xs" c="orange.8">
             {t('channels.exclusiveWarning')}
           </Text>
@@ -232,5 +259,53 @@ function ChannelModal({ channel, onClose }: { channel: Channel | null; onClose: 
         </Stack>
       </form>
     </Modal>
+  );
+}
+
+function ChannelDiagnostics({ id }: { id: string }) {
+  const t = useT();
+  const lang = useLanguage();
+  const q = useQuery({ queryKey: ['chat-channels', id, 'diagnostics'], queryFn: () => get<Channel & { diagnostics: Diagnostics }>(`/api/chat-channels/${id}`) });
+  if (q.isLoading) return <Loading />;
+  if (q.error) return <ErrorState error={q.error} />;
+  const d = q.data!.diagnostics;
+  const rows: [string, string][] = [
+    [t('channels.diagMode'), d.mode === 'webhook' ? t('channels.webhook') : d.mode === 'polling' ? t('channels.polling') : '—'],
+    [t('channels.diagWebhook'), d.webhookUrl ?? '—'],
+    [t('channels.diagExpected'), d.expectedWebhookUrl ?? '—'],
+    [t('channels.diagPending'), d.pendingUpdateCount == null ? '—' : String(d.pendingUpdateCount)],
+  ];
+  return (
+    <Card withBorder bg="gray.0" padding="sm" data-testid="channel-diagnostics">
+      <Text size="sm" fw={600} mb={6}>
+        {t('channels.diagnostics')}
+      </Text>
+      <Table withRowBorders={false} verticalSpacing={2}>
+        <Table.Tbody>
+          {rows.map(([k, v]) => (
+            <Table.Tr key={k}>
+              <Table.Td w={200}>
+                <Text size="xs" c="dimmed">
+                  {k}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <Text size="xs" ff="monospace" style={{ wordBreak: 'break-all' }}>
+                  {v}
+                </Text>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      {d.lastError && (
+        <Alert color="red" variant="light" mt="xs" p="xs">
+          <Text size="xs">
+            {d.lastErrorAt ? formatDateTime(d.lastErrorAt, lang) + ' · ' : ''}
+            {d.lastError}
+          </Text>
+        </Alert>
+      )}
+    </Card>
   );
 }

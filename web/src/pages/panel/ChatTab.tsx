@@ -241,16 +241,6 @@ function ChatView({ chatId }: { chatId: string }) {
   const navigate = useNavigate();
   const qc = useQueryClient();
   const chat = useQuery({ queryKey: ['chat', chatId], queryFn: () => get<Chat>(`/api/chats/${chatId}`) });
-  const messages = useQuery({
-    queryKey: ['chat', chatId, 'messages'],
-    queryFn: async () => {
-      try {
-        return (await get<Page<ChatMessage>>(qs(`/api/chats/${chatId}/messages`, { limit: 200 }))).items;
-      } catch {
-        return null;
-      }
-    },
-  });
   const actions = useQuery({ queryKey: ['chat-actions', 'mine'], queryFn: () => get<Page<ChatAction>>('/api/chat-actions?mine=true'), retry: false });
   const [text, setText] = useState('');
   const [files, setFiles] = useState<File[]>([]);
@@ -262,7 +252,7 @@ function ChatView({ chatId }: { chatId: string }) {
     }
   });
 
-  const history = [...(messages.data ?? chat.data?.messages ?? [])].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  const history: ChatMessage[] = [...(chat.data?.messages ?? [])].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   useEffect(() => {
     viewport.current?.scrollTo({ top: viewport.current.scrollHeight });
   }, [history.length]);
@@ -304,11 +294,11 @@ function ChatView({ chatId }: { chatId: string }) {
             <Group gap={6}>
               <IconBrandTelegram size={14} color="var(--mantine-color-blue-6)" />
               <Text size="xs" c="dimmed">
-                {[c.customerUsername ? `@${c.customerUsername}` : null, c.channelName, c.queueName].filter(Boolean).join(' · ')}
+                {[c.customerUsername ? `@${c.customerUsername}` : null, c.channel?.name ?? c.channelName, c.queueName].filter(Boolean).join(' · ')}
               </Text>
               {c.contactId && (
-                <Anchor size="xs" onClick={() => navigate(`/crm/contacts/${c.contactId}`)}>
-                  {t('chat.openContact')}
+                <Anchor size="xs" onClick={() => navigate(`/crm/contacts/${c.contactId}`)} data-testid="chat-contact">
+                  {c.contact?.name ? `${t('chat.contact')}: ${c.contact.name}` : t('chat.openContact')}
                 </Anchor>
               )}
             </Group>

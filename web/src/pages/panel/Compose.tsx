@@ -68,7 +68,7 @@ export function ComposeModal({ mode, source, defaultMailboxId, onClose }: { mode
   }, [mailbox, init.quote]);
 
   const send = useApiMutation(
-    () => {
+    async () => {
       const message = {
         mailboxId,
         to,
@@ -77,12 +77,20 @@ export function ComposeModal({ mode, source, defaultMailboxId, onClose }: { mode
         subject,
         html: body,
         inReplyToEmailId: source && mode !== 'forward' && mode !== 'new' ? source.id : undefined,
-        forwardEmailId: source && mode === 'forward' ? source.id : undefined,
       };
-      if (files.length === 0) return api('POST', '/api/emails/send', message);
+      // Forwarding carries the original's attachments along.
+      const carried: File[] = [];
+      if (source && mode === 'forward') {
+        for (const a of source.attachments.filter((x) => !x.inline)) {
+          const res = await fetch(`/api/emails/${source.id}/attachments/${a.id}`, { credentials: 'same-origin' });
+          if (res.ok) carried.push(new File([await res.blob()], a.filename, { type: a.contentType }));
+        }
+      }
+      const all = [...carried, ...files];
+      if (all.length === 0) return api('POST', '/api/emails/send', message);
       const fd = new FormData();
       fd.append('message', JSON.stringify(message));
-      for (const f of files) fd.append('files', f, f.name);
+      for (const f of all) fd.append('files', f, f.name);
       return api('POST', '/api/emails/send', fd);
     },
     {

@@ -39,7 +39,10 @@ export interface Chat {
   lastMessage?: ChatMessage | null;
   lastMessageText?: string | null;
   offerExpiresAt?: string | null;
+  offeredToMe?: boolean;
   messages?: ChatMessage[];
+  contact?: { id: string; name: string } | null;
+  channel?: { id: string; name: string; kind: string };
 }
 export interface ChatAction {
   id: string;

@@ -154,7 +154,9 @@ function FolderPicker({ mailboxId, selected, onChange, error }: { mailboxId: str
   }, [folders]);
   if (q.isLoading) return <Loading />;
   if (q.error) return <ErrorState error={q.error} />;
-  const depth = (f: Folder) => (f.delimiter ? f.path.split(f.delimiter).length - 1 : 0);
+  const delim = (f: Folder) => f.delimiter ?? (f.path.includes('/') ? '/' : '.');
+  const depth = (f: Folder) => f.path.split(delim(f)).length - 1;
+  const leaf = (f: Folder) => f.name ?? f.path.split(delim(f)).pop() ?? f.path;
   const shown = folders.filter((f) => !filter || f.path.toLowerCase().includes(filter.toLowerCase()));
   return (
     <Card withBorder padding="sm" bg="gray.0" data-testid="folder-picker">
@@ -177,7 +179,7 @@ function FolderPicker({ mailboxId, selected, onChange, error }: { mailboxId: str
               label={
                 <Group gap={6} wrap="nowrap">
                   <IconFolder size={14} />
-                  <span>{f.name ?? f.path}</span>
+                  <span>{leaf(f)}</span>
                   {f.specialUse && (
                     <Badge size="xs" variant="outline" color="gray">
                       {f.specialUse.replace('\\', '')}
@@ -185,6 +187,7 @@ function FolderPicker({ mailboxId, selected, onChange, error }: { mailboxId: str
                   )}
                 </Group>
               }
+              disabled={f.selectable === false}
               checked={selected.includes(f.path)}
               onChange={(e) => onChange(e.currentTarget.checked ? [...selected, f.path] : selected.filter((p) => p !== f.path))}
             />

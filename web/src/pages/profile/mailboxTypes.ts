@@ -35,6 +35,7 @@ export interface Folder {
   delimiter?: string | null;
   specialUse?: string | null;
   selected: boolean;
+  selectable?: boolean;
   messages?: number | null;
   parent?: string | null;
 }

@@ -1,0 +1,113 @@
+// E2E (W1, H1, H2, H6, H9, H10): an administrator connects a Telegram bot in Chat settings (token
+// verified against the Telegram emulator); an operator sets themselves Active, a customer writes to
+// the bot, the chat is offered with the notification sound, the operator accepts, reads the
+// history, replies (the customer receives it in Telegram) and completes the chat.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
+import { startTelegramEmulator, type TelegramEmulator } from '../../src/emulators/telegram/index.js';
+import { ensureConsoleBuilt, flow, hasChromium, launch, screenshot, signIn } from './browser.js';
+
+const CUSTOMER = { id: 7_100_200, first_name: 'Maria', last_name: 'Petrova', username: 'maria_p' };
+
+describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat', () => {
+  let app: TestApp;
+  let tg: TelegramEmulator;
+  let browser: Browser;
+  let admin: TestUser;
+  let operator: TestUser;
+  let bot: { token: string; id: number };
+  let queueId: string;
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    tg = await startTelegramEmulator();
+    [app, browser] = await Promise.all([startTestApp({ env: { TELEGRAM_API_ROOT: tg.url } }), launch()]);
+    bot = tg.createBot({ username: 'acme_support_bot', firstName: 'Acme Support' });
+    admin = await app.createUser({ name: 'Alice Admin', operations: ['CanManageChats'] });
+    operator = await app.createUser({ name: 'Oleg Operator' });
+    const q = await app.request('POST', '/api/chat-queues', { token: app.adminToken, body: { name: 'Support', routingRule: 'to-all', userIds: [operator.id] } });
+    expect(q.status, JSON.stringify(q.body)).toBe(201);
+    queueId = q.body.id;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([app?.close(), tg?.close()]);
+  });
+
+  it(
+    'administrator connects a Telegram bot; a refused token is shown in plain words',
+    async () => {
+      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      await flow(page, 'admin-adds-channel', async () => {
+        await signIn(page, app.url, admin.email, admin.password);
+        await page.getByRole('link', { name: 'Channels' }).click();
+        await page.getByTestId('add-channel').click();
+        await page.getByTestId('bot-token').fill('123456:not-a-real-token');
+        await page.getByTestId('channel-queue').click();
+        await page.getByRole('option', { name: 'Support' }).click();
+        await page.getByText('How messages arrive').waitFor();
+        await page.getByTestId('channel-save').click();
+        await page.getByTestId('channel-error').waitFor({ timeout: 20_000 });
+        await page.getByTestId('bot-token').fill(bot.token);
+        await page.getByTestId('channel-save').click();
+        const row = page.getByTestId('channel-row').filter({ hasText: '@acme_support_bot' });
+        await row.waitFor({ timeout: 20_000 });
+        await screenshot(page, 'admin-adds-channel');
+      });
+      const list = await app.request('GET', '/api/chat-channels', { token: app.adminToken });
+      expect(list.body.items).toHaveLength(1);
+      expect(list.body.items[0]).toMatchObject({ queueId, isActive: true, botUsername: 'acme_support_bot', hasToken: true });
+      await page.context().close();
+    },
+    90_000,
+  );
+
+  it(
+    'operator sets Active, gets the chat with a sound, accepts, replies and completes',
+    async () => {
+      const page: Page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      await flow(page, 'operator-chat', async () => {
+        await signIn(page, app.url, operator.email, operator.password);
+        await page.getByRole('link', { name: 'Chats' }).click();
+        await page.getByTestId('operator-status').getByText('Active', { exact: true }).click();
+        await waitUntil(async () => (await app.request('GET', '/api/operators/me', { token: operator.token })).body.status === 'active', 'operator active');
+
+        await tg.customerSends(bot.token, { from: CUSTOMER, text: 'Hello! Where is my order #5521?' });
+        const offer = page.getByTestId('offered-chat').filter({ hasText: 'Maria' });
+        await offer.waitFor({ timeout: 30_000 });
+        // The notification sound played for the offer (H9).
+        await waitUntil(async () => Number((await page.getByTestId('chat-sound').getAttribute('data-played')) ?? 0) >= 1, 'sound played');
+        await screenshot(page, 'operator-offered');
+        await offer.getByTestId('accept-chat').click();
+
+        await page.getByTestId('chat-title').getByText('Maria').waitFor({ timeout: 15_000 });
+        await page.getByTestId('chat-message').filter({ hasText: 'Where is my order #5521?' }).waitFor();
+        await page.getByTestId('chat-reply').fill('Hi Maria! Your order ships today; tracking follows by email.');
+        await page.getByTestId('chat-send').click();
+        const sent = await tg.waitForSent(bot.token, (m) => (m.text ?? '').includes('ships today'), 20_000);
+        expect(sent.chat.id).toBe(CUSTOMER.id);
+        await page.getByTestId('chat-message').filter({ hasText: 'ships today' }).waitFor();
+        // A follow-up from the customer arrives live.
+        await tg.customerSends(bot.token, { from: CUSTOMER, text: 'Great, thank you!' });
+        await page.getByTestId('chat-message').filter({ hasText: 'Great, thank you!' }).waitFor({ timeout: 20_000 });
+        await screenshot(page, 'operator-chat');
+
+        await page.getByTestId('complete-chat').click();
+        await page.getByText('This chat is completed.', { exact: false }).waitFor({ timeout: 15_000 });
+      });
+      const chats = await app.request('GET', '/api/chats?state=completed', { token: operator.token });
+      expect(chats.body.items.some((c: { customerName: string; operatorId: string }) => c.customerName.includes('Maria') && c.operatorId === operator.id)).toBe(true);
+      await page.context().close();
+    },
+    120_000,
+  );
+});
+
+async function waitUntil(cond: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
