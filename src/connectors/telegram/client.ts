@@ -143,6 +143,10 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
     sendDocument: (chatId, input) => call<TelegramMessage>('sendDocument', upload('document', chatId, input)),
     getFile: (fileId) => call<TelegramFile>('getFile', { file_id: fileId }),
     downloadFile: async (filePath, opts = {}) => {
+      if (filePath.startsWith('/')) {
+        // A self-hosted telegram-bot-api in --local mode answers getFile with a path on its own disk.
+        throw fail('downloadFile', 400, 'the Bot API server runs in --local mode and returned a disk path; run it without --local so files can be downloaded over HTTP');
+      }
       const path = filePath.split('/').map(encodeURIComponent).join('/');
       const res = await request('downloadFile', `${root}/file/bot${token}/${path}`, { method: 'GET' }, undefined, timeoutMs * 4);
       if (!res.ok) {
