@@ -40,7 +40,7 @@ describe('live sync', () => {
 
     const t0 = Date.now();
     await dc.append(USER, 'INBOX', `From: live@example.org\r\nTo: ${USER}\r\nSubject: Live one\r\nMessage-ID: <live-1@example.org>\r\n\r\nhello\r\n`);
-    const ev = await waitFor(() => received('Live one'), 15_000);
+    const ev = (await waitFor(() => received('Live one'), 15_000))!;
     expect(ev.userIds).toEqual([mb.userId]);
     expect(ev.at - t0).toBeLessThan(10_000);
     expect((ev.event.data as { mailboxId: string }).mailboxId).toBe(mb.id);
