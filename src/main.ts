@@ -25,9 +25,11 @@ import { createAuthenticator, createIdentityService, registerIdentityRoutes, typ
 import { createSettingsService, registerSettingsRoutes, type SettingsService } from './modules/settings/index.js';
 import { createSystemModule } from './modules/system/index.js';
 import { createCrmModule } from './modules/crm/index.js';
+import { createChatModule } from './modules/chat/index.js';
 import { createNotificationsModule } from './modules/notifications/index.js';
 import { createMailProvidersModule } from './modules/mail-providers/index.js';
 import { createMailboxesModule } from './modules/mailboxes/index.js';
+import { createMailModule } from './modules/mail/index.js';
 
 export const VERSION = '0.1.0'; // keep in step with package.json and cli.ts
 
@@ -120,6 +122,12 @@ export function createModules(platform: Platform): { modules: Modules; hooks: Mo
   modules.mailboxes = mailboxes.service;
   modules.mailboxDirectory = mailboxes.directory;
   hooks.push(mailboxes);
+  const mail = createMailModule(platform, { directory: mailboxes.directory, crm: crm.service, getSyncIntervalMinutes: () => settings.get<number>('MailboxSyncInterval') });
+  modules.mail = mail.service;
+  hooks.push(mail);
+  const chat = createChatModule(platform, { identity, crm: crm.service, settings });
+  modules.chat = chat.service;
+  hooks.push(chat);
   // --- end of module wiring ---
   return { modules, hooks };
 }

@@ -48,7 +48,7 @@ export async function createFixture(db: DB, seed = 1, operators = 50): Promise<F
     .insertInto('chat_channels')
     .values({
       id: channelId, kind: 'telegram', name: 'Sim', is_active: 1, queue_id: lb.id, mode: null, external_id: null, external_username: null,
-      last_error: null, last_checked_at: null, poll_offset: null, created_at: now, updated_at: now,
+      last_error: null, last_checked_at: null, poll_offset: null, delivery: 'auto', created_at: now, updated_at: now,
     })
     .execute();
   // Random initial statuses: about 70% active.

@@ -146,4 +146,11 @@ export const chatMigrations: Record<string, Migration> = {
       await db.schema.createIndex('chat_files_message_idx').on('chat_files').column('message_id').execute();
     },
   },
+  '0501_chat_channel_delivery': {
+    async up(db: Kysely<any>) {
+      // The administrator's choice of how updates arrive: 'auto' (webhook when SiteUrl is public,
+      // else polling), 'webhook' (e.g. a self-hosted Bot API server on the LAN) or 'polling'.
+      await db.schema.alterTable('chat_channels').addColumn('delivery', 'varchar(20)', (c) => c.notNull().defaultTo('auto')).execute();
+    },
+  },
 };

@@ -36,6 +36,8 @@ export interface RoutingServiceDeps {
   scheduleOfferTimeout(offerId: string, delayMs: number): Promise<void>;
   onBackgroundError?(err: unknown, what: string): void;
   now?: () => Date;
+  /** Length of a "minute" of the completion timeout in ms (tests shorten it); default 60,000. */
+  minuteMs?: () => number;
 }
 
 export interface ChatSummary {
@@ -415,7 +417,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
         const q = await trx.selectFrom('chat_queues').select('completion_timeout_minutes').where('id', '=', chat.queue_id).executeTakeFirst();
         const minutes = q?.completion_timeout_minutes;
         if (minutes === null || minutes === undefined) return false;
-        const due = new Date(chat.last_outgoing_at).getTime() + minutes * 60_000;
+        const due = new Date(chat.last_outgoing_at).getTime() + minutes * (deps.minuteMs?.() ?? 60_000);
         if (due > now.getTime()) return false;
       }
       const nowText = nowIso(now);

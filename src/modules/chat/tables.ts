@@ -47,7 +47,9 @@ export interface ChatChannelsTable {
   name: string;
   is_active: number;
   queue_id: string;
-  /** How updates arrive: 'webhook' | 'polling'; null before the first registration. */
+  /** Administrator's choice: 'auto' | 'webhook' | 'polling' (0501). */
+  delivery: 'auto' | 'webhook' | 'polling';
+  /** How updates arrive now: 'webhook' | 'polling'; null before the first registration. */
   mode: string | null;
   /** The bot's own id and username as reported by getMe. */
   external_id: string | null;

@@ -1,0 +1,559 @@
+// Chat channels (H6): the administrator enters a bot token; we verify it, keep it in the
+// SecretStore, and arrange delivery — a webhook at {SiteUrl}/webhooks/telegram/{id} with a secret
+// token when SiteUrl is publicly reachable, otherwise long polling by exactly one worker (the
+// holder of the lease `telegram-poll:<id>`). Never both: the mode is flipped in the database
+// before the webhook is set (pollers stop on their next supervision tick, and Telegram itself
+// refuses getUpdates while a webhook exists), and the webhook is deleted before polling starts.
+//
+// Inbound updates are persisted first (unique per channel and update_id, so duplicate deliveries
+// are no-ops) and processed afterwards: webhook deliveries through a job, polled ones inline.
+import type { DB } from '../../schema.js';
+import type { SecretStore } from '../../platform/crypto/secret-store.js';
+import type { FileStore } from '../../platform/files/index.js';
+import type { JobQueue } from '../../platform/jobs/types.js';
+import type { Leases } from '../../platform/leases/types.js';
+import type { Logger } from '../../platform/logger.js';
+import { fromJson, isUniqueViolation, newId, nowIso, toBool, toJson, fromBool } from '../../platform/db/index.js';
+import { errors } from '../../platform/http/errors.js';
+import { createPoller, newWebhookSecret, type Poller } from '../../connectors/telegram/index.js';
+import type { ChatConnectors } from './connectors/registry.js';
+import type { ChannelRuntime, ChatConnector, DeliveryDiagnostics } from './connectors/types.js';
+import type { ConversationService, StoredInboundFile } from './conversations.js';
+import { isPublicUrl, webhookUrl } from './site-url.js';
+import type { ChannelKind, ChatChannelsTable } from './tables.js';
+
+export const TELEGRAM_WARNING =
+  'Use this bot only for Switchboard: a bot can deliver its messages to one integration at a time, so another program using the same token (its own webhook or polling) would take messages away from Switchboard.';
+
+export interface ChannelView {
+  id: string;
+  kind: ChannelKind;
+  name: string;
+  isActive: boolean;
+  queueId: string;
+  delivery: 'auto' | 'webhook' | 'polling';
+  mode: 'webhook' | 'polling' | null;
+  botId: string | null;
+  botUsername: string | null;
+  hasToken: boolean;
+  lastError: string | null;
+  lastCheckedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ChannelInput {
+  kind: ChannelKind;
+  name?: string;
+  queueId: string;
+  token: string;
+  isActive?: boolean;
+  delivery?: 'auto' | 'webhook' | 'polling';
+}
+
+export interface ChannelDeps {
+  db: DB;
+  secrets: SecretStore;
+  files: FileStore;
+  jobs: JobQueue;
+  leases: Leases;
+  instanceId: string;
+  logger: Logger;
+  connectors: ChatConnectors;
+  conversations: ConversationService;
+  siteUrl(): Promise<string>;
+  /** Largest customer file we download (Telegram bots can download up to 20 MB). */
+  maxFileBytes?: number;
+}
+
+export const INBOUND_JOB = 'chat.inbound';
+const POLL_LEASE_MS = 30_000;
+const tokenRef = (id: string) => `chat-channel:${id}:bot-token`;
+const secretRef = (id: string) => `chat-channel:${id}:webhook-secret`;
+
+export function createChannelService(deps: ChannelDeps) {
+  const { db, secrets, logger } = deps;
+  const log = logger.child({ component: 'chat-channels' });
+  const connectorOf = (kind: ChannelKind): ChatConnector => deps.connectors.registry[kind];
+  const maxFileBytes = deps.maxFileBytes ?? 20 * 1024 * 1024;
+  const tuning = { superviseMs: 5000, pollTimeoutSeconds: 25 };
+
+  // Webhook secrets are needed on every delivery; decrypting one per request would be waste.
+  const secretCache = new Map<string, { kind: ChannelKind; secret: string | null; at: number }>();
+  const SECRET_CACHE_MS = 30_000;
+
+  function view(c: ChatChannelsTable, hasToken: boolean): ChannelView {
+    return {
+      id: c.id,
+      kind: c.kind,
+      name: c.name,
+      isActive: fromBool(c.is_active),
+      queueId: c.queue_id,
+      delivery: c.delivery,
+      mode: (c.mode as ChannelView['mode']) ?? null,
+      botId: c.external_id,
+      botUsername: c.external_username,
+      hasToken,
+      lastError: c.last_error,
+      lastCheckedAt: c.last_checked_at,
+      createdAt: c.created_at,
+      updatedAt: c.updated_at,
+    };
+  }
+
+  async function load(id: string): Promise<ChatChannelsTable> {
+    const c = await db.selectFrom('chat_channels').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!c) throw errors.notFound('Chat channel', id);
+    return c;
+  }
+
+  async function runtime(c: Pick<ChatChannelsTable, 'id'>): Promise<ChannelRuntime> {
+    const token = await secrets.get(tokenRef(c.id));
+    if (!token) throw errors.conflict('The channel has no bot token; enter it again.');
+    return { channelId: c.id, credentials: { token } };
+  }
+
+  async function setError(id: string, lastError: string | null, extra: Partial<ChatChannelsTable> = {}) {
+    await db.updateTable('chat_channels').set({ last_error: lastError, last_checked_at: nowIso(), ...extra }).where('id', '=', id).execute();
+  }
+
+  async function checkQueue(queueId: string) {
+    const q = await db.selectFrom('chat_queues').select('id').where('id', '=', queueId).executeTakeFirst();
+    if (!q) throw errors.validation([{ field: 'queueId', message: 'Unknown chat queue.' }]);
+  }
+
+  /** Verifies a token; a rejected token is the administrator's mistake (400), anything else is Telegram's (502). */
+  async function verify(kind: ChannelKind, token: string) {
+    const connector = connectorOf(kind);
+    try {
+      return await connector.verify({ token });
+    } catch (err) {
+      if (connector.isAuthError(err)) {
+        throw errors.validation([{ field: 'token', message: 'Telegram did not accept this bot token (401 Unauthorized). Copy the token from @BotFather again; it looks like 123456789:AA…' }], 'Telegram did not accept this bot token.');
+      }
+      throw errors.upstream('CHANNEL_UNREACHABLE', `Switchboard could not check the token: ${connector.describeError(err)}`);
+    }
+  }
+
+  // --- delivery: webhook or polling, never both ---
+
+  const pollers = new Map<string, { abort: AbortController; poller: Poller }>();
+
+  function stopLocalPoller(id: string) {
+    const p = pollers.get(id);
+    if (p) {
+      p.abort.abort();
+      pollers.delete(id);
+    }
+  }
+
+  async function configureDelivery(id: string): Promise<void> {
+    const c = await load(id);
+    const connector = connectorOf(c.kind);
+    const rt = await runtime(c);
+    if (!fromBool(c.is_active)) {
+      // An inactive channel receives nothing; Telegram keeps new messages up to 24 h meanwhile.
+      await db.updateTable('chat_channels').set({ mode: null, updated_at: nowIso() }).where('id', '=', id).execute();
+      stopLocalPoller(id);
+      try {
+        await connector.unregisterWebhook(rt);
+      } catch (err) {
+        log.warn({ channelId: id, problem: connector.describeError(err) }, 'could not remove the webhook of a deactivated channel');
+      }
+      return;
+    }
+    const site = await deps.siteUrl();
+    const wantWebhook = c.delivery === 'webhook' || (c.delivery === 'auto' && isPublicUrl(site));
+    if (wantWebhook) {
+      // Pollers everywhere stop on their next tick once the mode says webhook.
+      await db.updateTable('chat_channels').set({ mode: 'webhook', updated_at: nowIso() }).where('id', '=', id).execute();
+      stopLocalPoller(id);
+      const url = webhookUrl(site, c.kind, c.id);
+      let secret = await secrets.get(secretRef(id));
+      if (!secret) {
+        secret = newWebhookSecret();
+        await secrets.put(secretRef(id), secret);
+        secretCache.delete(id);
+      }
+      try {
+        await connector.registerWebhook(rt, url, secret);
+        await setError(id, null);
+        return;
+      } catch (err) {
+        const problem = connector.describeError(err);
+        if (c.delivery === 'webhook' || connector.isAuthError(err)) {
+          await setError(id, `Telegram refused the webhook ${url}: ${problem}`);
+          return;
+        }
+        log.warn({ channelId: id, problem }, 'webhook refused; falling back to long polling');
+        await setError(id, `Telegram refused the webhook ${url} (${problem}); Switchboard uses long polling instead.`);
+      }
+    }
+    // Polling: the webhook must be gone first, or Telegram answers getUpdates with 409.
+    try {
+      await connector.unregisterWebhook(rt);
+    } catch (err) {
+      await setError(id, `Could not switch the bot to polling: ${connector.describeError(err)}`);
+      return;
+    }
+    await db.updateTable('chat_channels').set({ mode: 'polling', updated_at: nowIso() }).where('id', '=', id).execute();
+    if (!wantWebhook) await setError(id, null);
+    kickSupervisor();
+  }
+
+  /** Persists a raw update; null when this update was already stored (duplicate delivery). */
+  async function persistUpdate(channelId: string, updateId: string, payload: unknown): Promise<string | null> {
+    const id = newId();
+    try {
+      await db
+        .insertInto('chat_inbound_updates')
+        .values({ id, channel_id: channelId, external_update_id: updateId, payload: toJson(payload), state: 'pending', error: null, received_at: nowIso(), processed_at: null })
+        .execute();
+      return id;
+    } catch (err) {
+      if (isUniqueViolation(err)) return null;
+      throw err;
+    }
+  }
+
+  async function markUpdate(id: string, state: 'processed' | 'ignored' | 'failed', error: string | null = null) {
+    await db.updateTable('chat_inbound_updates').set({ state, error, processed_at: nowIso() }).where('id', '=', id).execute();
+  }
+
+  /** Turns a stored update into a chat message. Throws on a transient failure so the job retries. */
+  async function processUpdate(rowId: string, opts: { lastAttempt?: boolean } = {}): Promise<void> {
+    const row = await db.selectFrom('chat_inbound_updates').selectAll().where('id', '=', rowId).executeTakeFirst();
+    if (!row || row.state !== 'pending') return;
+    const channel = await db.selectFrom('chat_channels').selectAll().where('id', '=', row.channel_id).executeTakeFirst();
+    if (!channel) return markUpdate(rowId, 'ignored', 'channel deleted');
+    const connector = connectorOf(channel.kind);
+    const parsed = connector.parseInbound(fromJson(row.payload, null));
+    if (parsed.kind === 'ignored') return markUpdate(rowId, 'ignored', parsed.reason);
+    if (!fromBool(channel.is_active)) return markUpdate(rowId, 'ignored', 'channel inactive');
+    const m = parsed.message;
+    try {
+      const stored: StoredInboundFile[] = [];
+      const notes: string[] = [];
+      for (const f of m.files) {
+        if (f.size !== null && f.size > maxFileBytes) {
+          notes.push(`[${f.fileName ?? f.kind} not downloaded: larger than ${Math.round(maxFileBytes / 1048576)} MB]`);
+          continue;
+        }
+        const bytes = await connector.downloadFile(await runtime(channel), f.ref, maxFileBytes);
+        const put = await deps.files.put(bytes, 'chat');
+        stored.push({
+          kind: f.kind,
+          name: f.fileName ?? (f.kind === 'photo' ? `photo-${m.externalMessageId}.jpg` : `file-${m.externalMessageId}`),
+          mimeType: f.mimeType ?? (f.kind === 'photo' ? 'image/jpeg' : 'application/octet-stream'),
+          size: put.size,
+          fileKey: put.key,
+        });
+      }
+      const text = notes.length ? [m.text, ...notes].filter(Boolean).join('\n') : m.text;
+      await deps.conversations.receive(channel, { ...m, text }, stored);
+      await markUpdate(rowId, 'processed');
+    } catch (err) {
+      if (opts.lastAttempt) {
+        await markUpdate(rowId, 'failed', connector.describeError(err));
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** POST /webhooks/<kind>/<channelId>: authenticate, persist, hand to a job. */
+  async function acceptWebhook(kind: ChannelKind, channelId: string, headers: Record<string, string | string[] | undefined>, body: unknown): Promise<200 | 400 | 401 | 404> {
+    let cached = secretCache.get(channelId);
+    if (!cached || Date.now() - cached.at > SECRET_CACHE_MS) {
+      const c = await db.selectFrom('chat_channels').select(['kind']).where('id', '=', channelId).executeTakeFirst();
+      if (!c) return 404;
+      cached = { kind: c.kind, secret: await secrets.get(secretRef(channelId)), at: Date.now() };
+      secretCache.set(channelId, cached);
+    }
+    if (cached.kind !== kind) return 404;
+    if (!cached.secret || !connectorOf(kind).verifyWebhook(headers, cached.secret)) return 401;
+    const updateId = (body as { update_id?: unknown } | null)?.update_id;
+    if (typeof updateId !== 'number' || !Number.isSafeInteger(updateId)) return 400;
+    const rowId = await persistUpdate(channelId, String(updateId), body);
+    if (rowId) {
+      await deps.jobs.enqueue(INBOUND_JOB, { id: rowId }, { jobKey: `chat-inbound:${rowId}`, attempts: 6, backoff: { type: 'exponential', delayMs: 1000 } });
+    }
+    return 200;
+  }
+
+  // --- polling supervisor (worker role) ---
+
+  let supervisorTimer: NodeJS.Timeout | null = null;
+  let supervising: Promise<void> | null = null;
+  let running = false;
+
+  function kickSupervisor() {
+    if (running && !supervising) supervising = supervise().finally(() => (supervising = null));
+  }
+
+  async function supervise(): Promise<void> {
+    const rows = await db.selectFrom('chat_channels').select(['id', 'kind', 'mode', 'is_active', 'poll_offset']).execute();
+    const seen = new Set<string>();
+    for (const r of rows) {
+      seen.add(r.id);
+      const lease = `telegram-poll:${r.id}`;
+      const want = running && r.kind === 'telegram' && fromBool(r.is_active) && r.mode === 'polling';
+      if (!want) {
+        if (pollers.has(r.id)) {
+          stopLocalPoller(r.id);
+          await deps.leases.release(lease, deps.instanceId);
+        }
+        continue;
+      }
+      const mine = await deps.leases.acquire(lease, deps.instanceId, POLL_LEASE_MS);
+      if (!mine) {
+        stopLocalPoller(r.id);
+        continue;
+      }
+      if (!pollers.has(r.id)) await startPoller(r.id, r.poll_offset);
+    }
+    for (const id of [...pollers.keys()]) {
+      if (!seen.has(id)) {
+        stopLocalPoller(id);
+        await deps.leases.release(`telegram-poll:${id}`, deps.instanceId);
+      }
+    }
+  }
+
+  async function startPoller(channelId: string, offset: number | null) {
+    let rt: ChannelRuntime;
+    try {
+      rt = await runtime({ id: channelId });
+    } catch {
+      return;
+    }
+    const abort = new AbortController();
+    const client = deps.connectors.telegram.client(rt.credentials.token);
+    const poller = createPoller({
+      client,
+      signal: abort.signal,
+      logger: log,
+      initialOffset: offset ?? undefined,
+      timeoutSeconds: tuning.pollTimeoutSeconds,
+      onUpdates: async (updates) => {
+        for (const u of updates) {
+          const rowId = await persistUpdate(channelId, String(u.update_id), u);
+          if (rowId) {
+            try {
+              await processUpdate(rowId);
+            } catch (err) {
+              // Stored as pending: the maintenance job retries it; the poll moves on.
+              log.warn({ channelId, problem: deps.connectors.telegram.describeError(err) }, 'polled update failed; will retry');
+            }
+          }
+        }
+        if (updates.length) {
+          await db.updateTable('chat_channels').set({ poll_offset: updates[updates.length - 1].update_id + 1 }).where('id', '=', channelId).execute();
+        }
+      },
+      onError: (_err, explanation) => {
+        void setError(channelId, explanation).catch(() => {});
+      },
+    });
+    pollers.set(channelId, { abort, poller });
+    void poller.done.then(async (result) => {
+      if (pollers.get(channelId)?.poller === poller) pollers.delete(channelId);
+      if (result.reason === 'auth' || result.reason === 'webhook-conflict') {
+        await setError(channelId, deps.connectors.telegram.describeError(result.error)).catch(() => {});
+      }
+    });
+  }
+
+  /** Processes stored updates that never finished (a crash between persist and process). */
+  async function retryPendingUpdates(olderThanMs = 60_000): Promise<number> {
+    const rows = await db
+      .selectFrom('chat_inbound_updates')
+      .select('id')
+      .where('state', '=', 'pending')
+      .where('received_at', '<', nowIso(new Date(Date.now() - olderThanMs)))
+      .orderBy('received_at')
+      .limit(200)
+      .execute();
+    for (const r of rows) {
+      await deps.jobs.enqueue(INBOUND_JOB, { id: r.id }, { jobKey: `chat-inbound:${r.id}`, attempts: 6, backoff: { type: 'exponential', delayMs: 1000 } });
+    }
+    return rows.length;
+  }
+
+  /** Periodic self-diagnosis: a lost webhook is registered again; a public SiteUrl moves 'auto' channels from polling to the webhook. */
+  async function checkChannels(): Promise<void> {
+    const site = await deps.siteUrl();
+    const rows = await db.selectFrom('chat_channels').selectAll().where('is_active', '=', 1).execute();
+    for (const c of rows) {
+      const connector = connectorOf(c.kind);
+      try {
+        if (c.mode === 'webhook') {
+          const rt = await runtime(c);
+          const expected = webhookUrl(site, c.kind, c.id);
+          const state = await connector.webhookState(rt);
+          if (state.url !== expected) {
+            await configureDelivery(c.id);
+            const after = await load(c.id);
+            if (after.mode === 'webhook' && !after.last_error) {
+              await setError(c.id, `The webhook registration was lost (Telegram had ${state.url ? `"${state.url}"` : 'none'}); Switchboard registered it again.`);
+            }
+          } else {
+            await setError(c.id, state.lastError);
+          }
+        } else if (c.mode === 'polling' && c.delivery === 'auto' && isPublicUrl(site)) {
+          await configureDelivery(c.id);
+        } else if (c.mode === null) {
+          await configureDelivery(c.id);
+        }
+      } catch (err) {
+        await setError(c.id, connector.describeError(err)).catch(() => {});
+      }
+    }
+  }
+
+  async function diagnostics(c: ChatChannelsTable): Promise<DeliveryDiagnostics> {
+    const site = await deps.siteUrl();
+    const out: DeliveryDiagnostics = {
+      mode: (c.mode as DeliveryDiagnostics['mode']) ?? null,
+      webhookUrl: null,
+      expectedWebhookUrl: c.mode === 'webhook' ? webhookUrl(site, c.kind, c.id) : null,
+      pendingUpdateCount: null,
+      lastErrorAt: null,
+      lastError: c.last_error,
+      pollingHolder: c.mode === 'polling' ? await deps.leases.holderOf(`telegram-poll:${c.id}`) : null,
+    };
+    const connector = connectorOf(c.kind);
+    try {
+      const state = await connector.webhookState(await runtime(c));
+      out.webhookUrl = state.url;
+      out.pendingUpdateCount = state.pending;
+      out.lastErrorAt = state.lastErrorAt;
+      if (state.lastError) out.lastError = state.lastError;
+      if (c.mode === 'webhook' && state.url !== out.expectedWebhookUrl) {
+        out.lastError = `Telegram has ${state.url ? `the webhook "${state.url}"` : 'no webhook'} instead of ${out.expectedWebhookUrl}; the periodic check registers it again.`;
+      }
+      if (c.mode === 'polling' && state.url) out.lastError = `Another webhook ("${state.url}") is registered for this bot, so polling cannot work: is another integration using it?`;
+    } catch (err) {
+      out.lastError = connector.describeError(err);
+    }
+    return out;
+  }
+
+  return {
+    connectorOf,
+    runtime,
+    load,
+    view: async (c: ChatChannelsTable) => view(c, await secrets.has(tokenRef(c.id))),
+    diagnostics,
+    configureDelivery,
+    acceptWebhook,
+    processUpdate,
+    persistUpdate,
+    retryPendingUpdates,
+    checkChannels,
+    tuning,
+
+    async list(opts: { limit: number; after?: { k: string; id: string } | null }): Promise<ChannelView[]> {
+      let q = db.selectFrom('chat_channels').selectAll().orderBy('name').orderBy('id').limit(opts.limit + 1);
+      if (opts.after) {
+        const a = opts.after;
+        q = q.where((eb) => eb(eb.refTuple('name', 'id'), '>', eb.tuple(a.k, a.id)));
+      }
+      const rows = await q.execute();
+      return Promise.all(rows.map(async (c) => view(c, await secrets.has(tokenRef(c.id)))));
+    },
+
+    async create(input: ChannelInput): Promise<ChannelView> {
+      await checkQueue(input.queueId);
+      const who = await verify(input.kind, input.token);
+      const taken = await db.selectFrom('chat_channels').select(['id', 'name']).where('kind', '=', input.kind).where('external_id', '=', who.externalId).executeTakeFirst();
+      if (taken) throw errors.conflict(`This bot is already connected as the channel "${taken.name}".`, { channelId: taken.id });
+      const id = newId();
+      const now = nowIso();
+      await db
+        .insertInto('chat_channels')
+        .values({
+          id, kind: input.kind, name: input.name?.trim() || (who.username ? `@${who.username}` : who.displayName), is_active: toBool(input.isActive ?? true),
+          queue_id: input.queueId, delivery: input.delivery ?? 'auto', mode: null, external_id: who.externalId, external_username: who.username,
+          last_error: null, last_checked_at: null, poll_offset: null, created_at: now, updated_at: now,
+        })
+        .execute();
+      await secrets.put(tokenRef(id), input.token);
+      await secrets.put(secretRef(id), newWebhookSecret());
+      await configureDelivery(id);
+      const c = await load(id);
+      return view(c, true);
+    },
+
+    async update(id: string, patch: Partial<Omit<ChannelInput, 'kind'>>): Promise<ChannelView> {
+      const c = await load(id);
+      if (patch.queueId) await checkQueue(patch.queueId);
+      let reconfigure = false;
+      if (patch.token !== undefined) {
+        const who = await verify(c.kind, patch.token);
+        if (c.external_id && who.externalId !== c.external_id) {
+          throw errors.validation([{ field: 'token', message: `This token belongs to another bot (@${who.username ?? who.externalId}); create a new channel for it.` }]);
+        }
+        await secrets.put(tokenRef(id), patch.token);
+        reconfigure = true;
+      }
+      if (patch.isActive !== undefined && patch.isActive !== fromBool(c.is_active)) reconfigure = true;
+      if (patch.delivery !== undefined && patch.delivery !== c.delivery) reconfigure = true;
+      await db
+        .updateTable('chat_channels')
+        .set({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.queueId !== undefined ? { queue_id: patch.queueId } : {}),
+          ...(patch.isActive !== undefined ? { is_active: toBool(patch.isActive) } : {}),
+          ...(patch.delivery !== undefined ? { delivery: patch.delivery } : {}),
+          updated_at: nowIso(),
+        })
+        .where('id', '=', id)
+        .execute();
+      secretCache.delete(id);
+      if (reconfigure) await configureDelivery(id);
+      return view(await load(id), await secrets.has(tokenRef(id)));
+    },
+
+    async remove(id: string): Promise<void> {
+      const c = await load(id);
+      const chat = await db.selectFrom('chats').select('id').where('channel_id', '=', id).executeTakeFirst();
+      if (chat) throw errors.conflict('This channel has chats, so it cannot be deleted (their history would be lost). Deactivate it instead.');
+      stopLocalPoller(id);
+      try {
+        await connectorOf(c.kind).unregisterWebhook(await runtime(c));
+      } catch (err) {
+        log.warn({ channelId: id, problem: connectorOf(c.kind).describeError(err) }, 'could not remove the webhook of a deleted channel');
+      }
+      await db.deleteFrom('chat_channels').where('id', '=', id).execute();
+      await secrets.deletePrefix(`chat-channel:${id}:`);
+      await deps.leases.release(`telegram-poll:${id}`, deps.instanceId);
+      secretCache.delete(id);
+    },
+
+    startSupervisor() {
+      if (running) return;
+      running = true;
+      kickSupervisor();
+      supervisorTimer = setInterval(kickSupervisor, tuning.superviseMs);
+      supervisorTimer.unref?.();
+    },
+
+    async stopSupervisor() {
+      running = false;
+      if (supervisorTimer) clearInterval(supervisorTimer);
+      supervisorTimer = null;
+      await supervising;
+      const ids = [...pollers.keys()];
+      const dones = ids.map((id) => pollers.get(id)!.poller.done);
+      for (const id of ids) stopLocalPoller(id);
+      await Promise.all(dones);
+      for (const id of ids) await deps.leases.release(`telegram-poll:${id}`, deps.instanceId);
+    },
+
+    /** Channels this process polls right now (diagnostics, tests). */
+    pollingHere: () => [...pollers.keys()],
+  };
+}
+
+export type ChannelService = ReturnType<typeof createChannelService>;

@@ -1,0 +1,65 @@
+// What the chat module needs from a channel kind (Telegram now, Facebook Messenger next). The
+// module decides (routing, storage, when to retry); a ChatConnector translates to one external
+// protocol. `{ telegram } satisfies Record<ChannelKind, ChatConnector>` in registry.ts makes a
+// missing kind a compile error rather than a `switch` repeated in every service.
+
+/** A normalized inbound message from a customer. */
+export interface InboundMessage {
+  /** Idempotency key: unique per channel (Telegram update_id). */
+  updateId: string;
+  externalChatId: string;
+  externalMessageId: string;
+  customer: { externalUserId: string; name: string; username: string | null };
+  text: string | null;
+  files: { kind: 'photo' | 'document'; ref: string; fileName: string | null; mimeType: string | null; size: number | null }[];
+  /** Payload types we do not carry (sticker, voice, …), to tell the operator. */
+  unsupported: string[];
+  edited: boolean;
+}
+
+export type ParsedInbound = { kind: 'message'; message: InboundMessage } | { kind: 'ignored'; updateId: string; reason: string };
+
+export interface OutgoingFile {
+  bytes: Buffer;
+  fileName: string;
+  mimeType: string;
+  kind: 'photo' | 'document';
+}
+
+export interface DeliveryDiagnostics {
+  mode: 'webhook' | 'polling' | null;
+  webhookUrl: string | null;
+  expectedWebhookUrl: string | null;
+  pendingUpdateCount: number | null;
+  lastErrorAt: string | null;
+  /** The channel's problem in plain words, or null when healthy. */
+  lastError: string | null;
+  /** Process holding the polling lease (polling mode). */
+  pollingHolder: string | null;
+}
+
+/** Credentials and context a connector works with; secrets come from the SecretStore. */
+export interface ChannelRuntime {
+  channelId: string;
+  credentials: Record<string, string>;
+}
+
+export interface ChatConnector {
+  /** Checks the credentials; returns the account's identity (bot id and username). */
+  verify(credentials: Record<string, string>): Promise<{ externalId: string; username: string | null; displayName: string }>;
+  /** Registers push delivery at `url`; throws when the service refuses (caller falls back to pull). */
+  registerWebhook(rt: ChannelRuntime, url: string, secret: string): Promise<void>;
+  unregisterWebhook(rt: ChannelRuntime): Promise<void>;
+  /** Current push registration as the service sees it. */
+  webhookState(rt: ChannelRuntime): Promise<{ url: string | null; pending: number | null; lastErrorAt: string | null; lastError: string | null }>;
+  parseInbound(payload: unknown): ParsedInbound;
+  /** Constant-time check of the webhook's secret header. */
+  verifyWebhook(headers: Record<string, string | string[] | undefined>, secret: string): boolean;
+  downloadFile(rt: ChannelRuntime, ref: string, maxBytes: number): Promise<Buffer>;
+  sendText(rt: ChannelRuntime, externalChatId: string, text: string): Promise<{ externalMessageId: string }>;
+  sendFile(rt: ChannelRuntime, externalChatId: string, file: OutgoingFile, caption?: string): Promise<{ externalMessageId: string }>;
+  /** Plain words for an error of this connector. */
+  describeError(err: unknown): string;
+  /** True when the error means the credentials are no longer valid. */
+  isAuthError(err: unknown): boolean;
+}

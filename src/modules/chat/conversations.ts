@@ -1,0 +1,247 @@
+// Chat lifecycle (H5) and messages: a customer message opens a chat (or joins the open one),
+// operators reply through the channel, and a chat completes by itself when its queue's timeout
+// passes after the last outgoing message. A customer message after completion opens a NEW chat,
+// routed afresh (the completed chat's open_key was cleared, so the unique index lets it in).
+import type { DB } from '../../schema.js';
+import type { FileStore } from '../../platform/files/index.js';
+import { fromJson, isUniqueViolation, newId, nowIso, toJson } from '../../platform/db/index.js';
+import { errors } from '../../platform/http/errors.js';
+import type { RealtimeEvent } from '../../platform/realtime/types.js';
+import type { RoutingService } from './routing-service.js';
+import type { ChannelRuntime, ChatConnector, InboundMessage, OutgoingFile } from './connectors/types.js';
+import type { ChatChannelsTable, ChatMessagesTable, ChatsTable } from './tables.js';
+
+export interface ChannelContactLookup {
+  findOrCreateContactByChannel(input: { channel: 'telegram' | 'facebook'; externalId: string; name: string; username?: string | null }): Promise<{ contact: { id: string } }>;
+}
+
+export interface MessageFileView {
+  id: string;
+  name: string;
+  mimeType: string;
+  size: number;
+  kind: 'photo' | 'document';
+}
+
+export interface MessageView {
+  id: string;
+  chatId: string;
+  direction: 'in' | 'out';
+  authorUserId: string | null;
+  text: string | null;
+  files: MessageFileView[];
+  createdAt: string;
+}
+
+export interface StoredInboundFile {
+  name: string;
+  mimeType: string;
+  size: number;
+  fileKey: string;
+  kind: 'photo' | 'document';
+}
+
+export function messageView(m: ChatMessagesTable): MessageView {
+  return {
+    id: m.id,
+    chatId: m.chat_id,
+    direction: m.direction,
+    authorUserId: m.author_user_id,
+    text: m.text,
+    files: fromJson<MessageFileView[]>(m.files, []),
+    createdAt: m.created_at,
+  };
+}
+
+export interface ConversationDeps {
+  db: DB;
+  files: FileStore;
+  routing: RoutingService;
+  crm: ChannelContactLookup;
+  connectorOf(kind: ChatChannelsTable['kind']): ChatConnector;
+  runtime(channel: ChatChannelsTable): Promise<ChannelRuntime>;
+  notify(userIds: string[], event: RealtimeEvent): Promise<void>;
+  /** Arrange for the completion check of a chat after delayMs (a delayed job keyed by chat and message time). */
+  scheduleAutocomplete(chatId: string, key: string, delayMs: number): Promise<void>;
+  minuteMs(): number;
+}
+
+export function createConversationService(deps: ConversationDeps) {
+  const { db } = deps;
+
+  /** Who hears about a chat right now: its operator, or the operators it is offered to. */
+  async function audience(chat: Pick<ChatsTable, 'id' | 'operator_id' | 'state'>): Promise<string[]> {
+    if (chat.state === 'in-progress' && chat.operator_id) return [chat.operator_id];
+    if (chat.state === 'offered') {
+      const rows = await db.selectFrom('chat_offers').select('user_id').where('chat_id', '=', chat.id).where('state', '=', 'pending').execute();
+      return rows.map((r) => r.user_id);
+    }
+    return [];
+  }
+
+  async function insertFiles(chatId: string, messageId: string, files: StoredInboundFile[], now: string): Promise<MessageFileView[]> {
+    const views: MessageFileView[] = [];
+    for (const f of files) {
+      const id = newId();
+      await db
+        .insertInto('chat_files')
+        .values({ id, chat_id: chatId, message_id: messageId, name: f.name, mime_type: f.mimeType, size: f.size, file_key: f.fileKey, kind: f.kind, created_at: now })
+        .execute();
+      views.push({ id, name: f.name, mimeType: f.mimeType, size: f.size, kind: f.kind });
+    }
+    return views;
+  }
+
+  /**
+   * A customer message. Idempotent by (channel, update id): a duplicate delivery stores nothing and
+   * notifies nobody. Returns the chat and whether it is new.
+   */
+  async function receive(channel: ChatChannelsTable, m: InboundMessage, files: StoredInboundFile[]): Promise<{ chatId: string; duplicate: boolean; newChat: boolean }> {
+    const dup = await db
+      .selectFrom('chat_messages')
+      .select('chat_id')
+      .where('channel_id', '=', channel.id)
+      .where('external_update_id', '=', m.updateId)
+      .executeTakeFirst();
+    if (dup) return { chatId: dup.chat_id, duplicate: true, newChat: false };
+    const openKey = `${channel.id}:${m.externalChatId}`;
+    let chat = await db.selectFrom('chats').selectAll().where('open_key', '=', openKey).executeTakeFirst();
+    let newChat = false;
+    const now = nowIso();
+    if (!chat) {
+      const { contact } = await deps.crm.findOrCreateContactByChannel({
+        channel: channel.kind,
+        externalId: m.customer.externalUserId,
+        name: m.customer.name,
+        username: m.customer.username,
+      });
+      const row: ChatsTable = {
+        id: newId(), channel_id: channel.id, queue_id: channel.queue_id, contact_id: contact.id, external_chat_id: m.externalChatId,
+        customer_name: m.customer.name || m.customer.username || m.externalChatId, customer_username: m.customer.username, state: 'queued',
+        operator_id: null, open_key: openKey, created_at: now, offered_at: null, accepted_at: null, completed_at: null, completed_by: null,
+        last_incoming_at: now, last_outgoing_at: null, last_message_at: now,
+      };
+      try {
+        await db.insertInto('chats').values(row).execute();
+        chat = row;
+        newChat = true;
+      } catch (err) {
+        // Two deliveries of one customer's first messages raced: the other opened the chat.
+        if (!isUniqueViolation(err)) throw err;
+        chat = await db.selectFrom('chats').selectAll().where('open_key', '=', openKey).executeTakeFirstOrThrow();
+      }
+    }
+    const messageId = newId();
+    const text = m.unsupported.length && !m.text && !files.length ? `[${m.unsupported.join(', ')} — not supported by Switchboard]` : m.text;
+    try {
+      await db
+        .insertInto('chat_messages')
+        .values({
+          id: messageId, chat_id: chat.id, channel_id: channel.id, direction: 'in', author_user_id: null, text, files: '[]',
+          external_update_id: m.updateId, external_message_id: m.externalMessageId, delivery: null, send_error: null, created_at: now,
+        })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) return { chatId: chat.id, duplicate: true, newChat: false };
+      throw err;
+    }
+    const fileViews = files.length ? await insertFiles(chat.id, messageId, files, now) : [];
+    if (fileViews.length) await db.updateTable('chat_messages').set({ files: toJson(fileViews) }).where('id', '=', messageId).execute();
+    if (!newChat) await db.updateTable('chats').set({ last_incoming_at: now, last_message_at: now }).where('id', '=', chat.id).execute();
+    const view: MessageView = { id: messageId, chatId: chat.id, direction: 'in', authorUserId: null, text, files: fileViews, createdAt: now };
+    if (newChat) {
+      await deps.routing.routeQueue(channel.queue_id);
+    } else {
+      await deps.notify(await audience(chat), { type: 'chat.message', data: view });
+    }
+    return { chatId: chat.id, duplicate: false, newChat };
+  }
+
+  async function loadChat(chatId: string): Promise<ChatsTable> {
+    const chat = await db.selectFrom('chats').selectAll().where('id', '=', chatId).executeTakeFirst();
+    if (!chat) throw errors.notFound('Chat', chatId);
+    return chat;
+  }
+
+  /** An operator's reply (text and/or files), sent through the channel first and stored once sent. */
+  async function send(chatId: string, userId: string, input: { text?: string | null; files?: { bytes: Buffer; fileName: string; mimeType: string }[] }): Promise<MessageView> {
+    const chat = await loadChat(chatId);
+    if (chat.state !== 'in-progress' || chat.operator_id !== userId) {
+      throw errors.conflict(chat.state === 'completed' ? 'This chat is completed; the customer starts a new one by writing again.' : 'You can reply only in a chat you are working on: accept it first.', { state: chat.state });
+    }
+    const text = input.text?.trim() ? input.text : null;
+    const files = input.files ?? [];
+    if (!text && files.length === 0) throw errors.validation([{ field: 'text', message: 'Write a message or attach a file.' }]);
+    const channel = await db.selectFrom('chat_channels').selectAll().where('id', '=', chat.channel_id).executeTakeFirstOrThrow();
+    const connector = deps.connectorOf(channel.kind);
+    const rt = await deps.runtime(channel);
+    const externalIds: string[] = [];
+    const stored: StoredInboundFile[] = [];
+    try {
+      // A caption rides on the first file when it fits (Telegram: 1024 characters); otherwise the text goes first on its own.
+      const captionFits = !!text && files.length > 0 && text.length <= 1024;
+      if (text && !captionFits) externalIds.push((await connector.sendText(rt, chat.external_chat_id, text)).externalMessageId);
+      for (const [i, f] of files.entries()) {
+        const kind: OutgoingFile['kind'] = /^image\/(jpeg|png|webp)$/.test(f.mimeType) ? 'photo' : 'document';
+        const sent = await connector.sendFile(rt, chat.external_chat_id, { ...f, kind }, i === 0 && captionFits ? text! : undefined);
+        externalIds.push(sent.externalMessageId);
+        const put = await deps.files.put(f.bytes, 'chat');
+        stored.push({ name: f.fileName, mimeType: f.mimeType, size: put.size, fileKey: put.key, kind });
+      }
+    } catch (err) {
+      if (stored.length === 0 && externalIds.length === 0) {
+        throw errors.upstream('CHANNEL_SEND_FAILED', `The message was not delivered: ${connector.describeError(err)}`);
+      }
+      // Part went out (text, some files): keep what was sent and report the rest.
+      throw errors.upstream('CHANNEL_SEND_PARTIAL', `Only part of the message was delivered: ${connector.describeError(err)}`);
+    }
+    const now = nowIso();
+    const messageId = newId();
+    await db
+      .insertInto('chat_messages')
+      .values({
+        id: messageId, chat_id: chat.id, channel_id: channel.id, direction: 'out', author_user_id: userId, text, files: '[]',
+        external_update_id: null, external_message_id: externalIds.join(','), delivery: 'sent', send_error: null, created_at: now,
+      })
+      .execute();
+    const fileViews = stored.length ? await insertFiles(chat.id, messageId, stored, now) : [];
+    if (fileViews.length) await db.updateTable('chat_messages').set({ files: toJson(fileViews) }).where('id', '=', messageId).execute();
+    await db.updateTable('chats').set({ last_outgoing_at: now, last_message_at: now }).where('id', '=', chat.id).execute();
+    const queue = await db.selectFrom('chat_queues').select('completion_timeout_minutes').where('id', '=', chat.queue_id).executeTakeFirst();
+    if (queue?.completion_timeout_minutes) {
+      // One check per outgoing message; a stale check finds a newer message and does nothing.
+      await deps.scheduleAutocomplete(chat.id, now, queue.completion_timeout_minutes * deps.minuteMs() + 20);
+    }
+    const view: MessageView = { id: messageId, chatId: chat.id, direction: 'out', authorUserId: userId, text, files: fileViews, createdAt: now };
+    await deps.notify([userId], { type: 'chat.message', data: view });
+    return view;
+  }
+
+  async function messages(chatId: string, limit = 500): Promise<MessageView[]> {
+    const rows = await db.selectFrom('chat_messages').selectAll().where('chat_id', '=', chatId).orderBy('created_at').orderBy('id').limit(limit).execute();
+    return rows.map(messageView);
+  }
+
+  /** Safety net for lost completion jobs: completes every chat whose timeout has passed. */
+  async function completeDue(): Promise<number> {
+    const rows = await db
+      .selectFrom('chats')
+      .innerJoin('chat_queues', 'chat_queues.id', 'chats.queue_id')
+      .select(['chats.id', 'chats.last_outgoing_at', 'chat_queues.completion_timeout_minutes'])
+      .where('chats.state', '=', 'in-progress')
+      .where('chat_queues.completion_timeout_minutes', 'is not', null)
+      .where('chats.last_outgoing_at', 'is not', null)
+      .execute();
+    const now = Date.now();
+    let n = 0;
+    for (const r of rows) {
+      const due = new Date(r.last_outgoing_at!).getTime() + r.completion_timeout_minutes! * deps.minuteMs();
+      if (due <= now && (await deps.routing.complete(r.id, { kind: 'timeout' }))) n++;
+    }
+    return n;
+  }
+
+  return { receive, send, messages, audience, loadChat, completeDue };
+}
+
+export type ConversationService = ReturnType<typeof createConversationService>;

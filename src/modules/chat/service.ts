@@ -1,0 +1,233 @@
+// The chat module's service: wires routing, queues, conversations and channels together and adds
+// the read models the operator workspace needs (chat lists, chat detail, files, client settings).
+import type { Readable } from 'node:stream';
+import type { Platform } from '../../platform/index.js';
+import { errors } from '../../platform/http/errors.js';
+import { createRoutingService } from './routing-service.js';
+import { positiveNumber } from './routing.js';
+import { createQueueService } from './queues.js';
+import { createConversationService, type ChannelContactLookup } from './conversations.js';
+import { createChannelService } from './channels.js';
+import { createChatConnectors } from './connectors/registry.js';
+import type { ChatState, ChatsTable } from './tables.js';
+
+export interface ChatDeps {
+  identity: { roleMemberIds(roleId: string): Promise<string[]> };
+  crm: ChannelContactLookup & { getContact?(id: string): Promise<{ id: string; name: string }> };
+  settings: { get<T = unknown>(code: string, userId?: string): Promise<T> };
+  /** Tests and sandboxes may hand in their own fetch for the Telegram client. */
+  fetchImpl?: typeof fetch;
+}
+
+export const OFFER_TIMEOUT_JOB = 'chat.offer-timeout';
+export const AUTOCOMPLETE_JOB = 'chat.autocomplete';
+export const MAINTENANCE_JOB = 'chat.maintenance';
+export const CHANNEL_CHECK_JOB = 'chat.channel-check';
+
+export interface ChatView {
+  id: string;
+  channelId: string;
+  queueId: string;
+  contactId: string | null;
+  customerName: string;
+  customerUsername: string | null;
+  state: ChatState;
+  operatorId: string | null;
+  offeredToMe: boolean;
+  createdAt: string;
+  offeredAt: string | null;
+  acceptedAt: string | null;
+  completedAt: string | null;
+  completedBy: string | null;
+  lastMessageAt: string;
+  lastIncomingAt: string | null;
+  lastOutgoingAt: string | null;
+}
+
+function chatView(c: ChatsTable, offeredToMe: boolean): ChatView {
+  return {
+    id: c.id,
+    channelId: c.channel_id,
+    queueId: c.queue_id,
+    contactId: c.contact_id,
+    customerName: c.customer_name,
+    customerUsername: c.customer_username,
+    state: c.state,
+    operatorId: c.operator_id,
+    offeredToMe,
+    createdAt: c.created_at,
+    offeredAt: c.offered_at,
+    acceptedAt: c.accepted_at,
+    completedAt: c.completed_at,
+    completedBy: c.completed_by,
+    lastMessageAt: c.last_message_at,
+    lastIncomingAt: c.last_incoming_at,
+    lastOutgoingAt: c.last_outgoing_at,
+  };
+}
+
+export function createChatModuleService(platform: Platform, deps: ChatDeps) {
+  const { db, logger } = platform;
+  const log = logger.child({ module: 'chat' });
+  /** Test-only time scale: how long a "minute" of the accept and completion timeouts lasts. */
+  const timing = { minuteMs: 60_000 };
+
+  // SimultaneousChats may be set per user; routing asks for many operators at once, so values are
+  // cached for a second (a changed limit applies within that second).
+  const limitCache = new Map<string, { v: number; at: number }>();
+  async function limitFor(userId: string): Promise<number> {
+    const hit = limitCache.get(userId);
+    if (hit && Date.now() - hit.at < 1000) return hit.v;
+    const v = Math.floor(positiveNumber(await deps.settings.get('SimultaneousChats', userId), 2));
+    limitCache.set(userId, { v, at: Date.now() });
+    if (limitCache.size > 10_000) limitCache.clear();
+    return v;
+  }
+
+  const notify = (userIds: string[], event: { type: string; data: unknown }) =>
+    userIds.length ? platform.realtime.notifyUsers([...new Set(userIds)], event) : Promise.resolve();
+
+  const routing = createRoutingService({
+    db,
+    dialect: platform.dialect,
+    limitFor,
+    acceptTimeoutMs: async () => positiveNumber(await deps.settings.get('OmniChatOperatorAcceptChatTimeout'), 5) * timing.minuteMs,
+    roleMemberIds: (roleId) => deps.identity.roleMemberIds(roleId),
+    notify,
+    scheduleOfferTimeout: async (offerId, delayMs) => {
+      await platform.jobs.enqueue(OFFER_TIMEOUT_JOB, { offerId }, { jobKey: `chat-offer-timeout:${offerId}`, delayMs, attempts: 3, backoff: { type: 'fixed', delayMs: 1000 } });
+    },
+    onBackgroundError: (err, what) => log.error({ err, what }, 'chat routing background work failed'),
+    minuteMs: () => timing.minuteMs,
+  });
+
+  const queues = createQueueService({ db, onMembershipChanged: () => routing.routeAllSoon() });
+  const connectors = createChatConnectors(platform.config.roots, deps.fetchImpl);
+
+  const channelsRef: { current: ReturnType<typeof createChannelService> | null } = { current: null };
+  const conversations = createConversationService({
+    db,
+    files: platform.files,
+    routing,
+    crm: deps.crm,
+    connectorOf: (kind) => connectors.registry[kind],
+    runtime: (channel) => channelsRef.current!.runtime(channel),
+    notify,
+    scheduleAutocomplete: async (chatId, key, delayMs) => {
+      await platform.jobs.enqueue(AUTOCOMPLETE_JOB, { chatId }, { jobKey: `chat-autocomplete:${chatId}:${key}`, delayMs, attempts: 3, backoff: { type: 'fixed', delayMs: 1000 } });
+    },
+    minuteMs: () => timing.minuteMs,
+  });
+
+  const channels = createChannelService({
+    db,
+    secrets: platform.secrets,
+    files: platform.files,
+    jobs: platform.jobs,
+    leases: platform.leases,
+    instanceId: platform.instanceId,
+    logger: platform.logger,
+    connectors,
+    conversations,
+    siteUrl: async () => String((await deps.settings.get<string>('SiteUrl')) || platform.config.siteUrl),
+  });
+  channelsRef.current = channels;
+
+  async function offeredTo(userId: string, chatIds: string[]): Promise<Set<string>> {
+    if (!chatIds.length) return new Set();
+    const rows = await db.selectFrom('chat_offers').select('chat_id').where('user_id', '=', userId).where('state', '=', 'pending').where('chat_id', 'in', chatIds).execute();
+    return new Set(rows.map((r) => r.chat_id));
+  }
+
+  async function loadChat(chatId: string): Promise<ChatsTable> {
+    const c = await db.selectFrom('chats').selectAll().where('id', '=', chatId).executeTakeFirst();
+    if (!c) throw errors.notFound('Chat', chatId);
+    return c;
+  }
+
+  return {
+    routing,
+    queues,
+    conversations,
+    channels,
+    connectors,
+    timing,
+
+    async listChats(userId: string, o: { state?: ChatState; queueId?: string; all: boolean; limit: number; after: { k: string; id: string } | null }): Promise<ChatView[]> {
+      let q = db.selectFrom('chats').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(o.limit + 1);
+      if (o.state) q = q.where('state', '=', o.state);
+      if (o.queueId) q = q.where('queue_id', '=', o.queueId);
+      if (!o.all) {
+        // Mine: chats I work or worked, and chats offered to me right now (never others' offers: H4).
+        q = q.where((eb) =>
+          eb.or([
+            eb('operator_id', '=', userId),
+            eb.and([
+              eb('state', '=', 'offered'),
+              eb.exists(eb.selectFrom('chat_offers').select('chat_offers.id').whereRef('chat_offers.chat_id', '=', 'chats.id').where('chat_offers.user_id', '=', userId).where('chat_offers.state', '=', 'pending')),
+            ]),
+          ]),
+        );
+      }
+      if (o.after) {
+        const a = o.after;
+        q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(a.k, a.id)));
+      }
+      const rows = await q.execute();
+      const mine = await offeredTo(userId, rows.map((r) => r.id));
+      return rows.map((r) => chatView(r, mine.has(r.id)));
+    },
+
+    async chatView(chatId: string, userId: string): Promise<ChatView> {
+      const c = await loadChat(chatId);
+      return chatView(c, (await offeredTo(userId, [chatId])).has(chatId));
+    },
+
+    /** An operator sees a chat they work(ed) or were ever offered. */
+    async canSee(chatId: string, userId: string): Promise<boolean> {
+      const c = await db.selectFrom('chats').select('operator_id').where('id', '=', chatId).executeTakeFirst();
+      if (!c) return false;
+      if (c.operator_id === userId) return true;
+      const o = await db.selectFrom('chat_offers').select('id').where('chat_id', '=', chatId).where('user_id', '=', userId).executeTakeFirst();
+      return !!o;
+    },
+
+    async chatDetail(chatId: string, userId: string) {
+      const c = await loadChat(chatId);
+      const channel = await db.selectFrom('chat_channels').select(['id', 'name', 'kind']).where('id', '=', c.channel_id).executeTakeFirstOrThrow();
+      let contact: { id: string; name: string } | null = null;
+      if (c.contact_id) {
+        try {
+          const found = deps.crm.getContact ? await deps.crm.getContact(c.contact_id) : null;
+          contact = found ? { id: found.id, name: found.name } : { id: c.contact_id, name: c.customer_name };
+        } catch {
+          contact = { id: c.contact_id, name: c.customer_name };
+        }
+      }
+      return {
+        ...chatView(c, (await offeredTo(userId, [chatId])).has(chatId)),
+        messages: await conversations.messages(chatId),
+        contact,
+        channel,
+      };
+    },
+
+    async file(chatId: string, fileId: string): Promise<{ name: string; mimeType: string; size: number; stream: Readable }> {
+      const f = await db.selectFrom('chat_files').selectAll().where('id', '=', fileId).where('chat_id', '=', chatId).executeTakeFirst();
+      if (!f) throw errors.notFound('File', fileId);
+      return { name: f.name, mimeType: f.mime_type, size: f.size, stream: platform.files.stream(f.file_key) };
+    },
+
+    async clientSettings(userId: string) {
+      return {
+        notificationSoundUrl: '/api/system-settings/OmniChatNotificationSound/file',
+        simultaneousChats: await limitFor(userId),
+        acceptTimeoutMinutes: positiveNumber(await deps.settings.get('OmniChatOperatorAcceptChatTimeout'), 5),
+      };
+    },
+
+    log,
+  };
+}
+
+export type ChatModuleService = ReturnType<typeof createChatModuleService>;

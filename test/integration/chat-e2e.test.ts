@@ -1,0 +1,151 @@
+// End to end with the Telegram emulator (H3, H5, H6, H10): a customer writes → the operator gets
+// chat.offered over the WebSocket → accepts → replies (text and a file) → the customer sees the
+// replies → the completion timeout completes the chat → the next customer message opens a new chat.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../helpers/db.js';
+import { openSocket, startChatEnv, waitUntil, type ChatEnv } from './chat-helpers.js';
+
+const DIALECTS = await dialects();
+
+describe.each(DIALECTS)('chat end to end on %s', (dialect) => {
+  let env: ChatEnv;
+  beforeAll(async () => {
+    env = await startChatEnv(dialect);
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('customer → offer over WebSocket → accept → replies reach Telegram → timeout completes → new chat', { timeout: 60_000 }, async () => {
+    const { tg, t, chat } = env;
+    // A "minute" of the completion timeout lasts 400 ms in this test.
+    chat.timing.minuteMs = 400;
+    const bot = tg.createBot({ username: 'acme_support_bot', firstName: 'Acme' });
+    const manager = await t.createUser({ operations: ['CanManageChats'] });
+    const op = await t.createUser({ name: 'Olga Operator' });
+
+    const q = await t.request('POST', '/api/chat-queues', { token: manager.token, body: { name: 'Support', routingRule: 'least-busy', completionTimeoutMinutes: 1, userIds: [op.id] } });
+    expect(q.status).toBe(201);
+    const ch = await t.request('POST', '/api/chat-channels', { token: manager.token, body: { kind: 'telegram', queueId: q.body.id, token: bot.token, delivery: 'webhook' } });
+    expect(ch.status).toBe(201);
+    expect(ch.body.mode).toBe('webhook');
+    expect(ch.body.name).toBe('@acme_support_bot');
+    expect(ch.body.warning).toMatch(/only for Switchboard/);
+    expect(JSON.stringify(ch.body)).not.toContain(bot.token);
+    expect(tg.webhookInfo(bot.token).url).toBe(`${t.url}/webhooks/telegram/${ch.body.id}`);
+
+    const ws = await openSocket(t.url, op.token);
+    try {
+      const st = await t.request('PUT', '/api/operators/me/status', { token: op.token, body: { status: 'active' } });
+      expect(st.status).toBe(200);
+      expect(st.body.status).toBe('active');
+
+      await tg.customerSends(bot.token, { from: { id: 70001, first_name: 'Ann', last_name: 'Lee', username: 'annlee' }, text: 'Hello, my order is late' });
+      const offered = await ws.waitFor((e) => e.type === 'chat.offered');
+      const chatId = offered.data.chatId as string;
+      expect(offered.data.customerName).toBe('Ann Lee');
+
+      const list = await t.request('GET', '/api/chats?state=offered&mine=true', { token: op.token });
+      expect(list.body.items.map((c: any) => c.id)).toEqual([chatId]);
+      expect(list.body.items[0].offeredToMe).toBe(true);
+
+      const acc = await t.request('POST', `/api/chats/${chatId}/accept`, { token: op.token });
+      expect(acc.status).toBe(200);
+      expect(acc.body.state).toBe('in-progress');
+      await ws.waitFor((e) => e.type === 'chat.assigned' && e.data.chatId === chatId);
+
+      const detail = await t.request('GET', `/api/chats/${chatId}`, { token: op.token });
+      expect(detail.status).toBe(200);
+      expect(detail.body.messages.map((m: any) => m.text)).toEqual(['Hello, my order is late']);
+      expect(detail.body.contact?.name).toBe('Ann Lee');
+      const contact = await t.request('GET', `/api/contacts/${detail.body.contactId}`, { token: t.adminToken });
+      expect(contact.status).toBe(200);
+
+      const reply = await t.request('POST', `/api/chats/${chatId}/messages`, { token: op.token, body: { text: 'Hi Ann, let me check.' } });
+      expect(reply.status).toBe(201);
+      const sent = await tg.waitForSent(bot.token, (m) => m.text === 'Hi Ann, let me check.', 5000);
+      expect(sent.chat.id).toBe(70001);
+
+      // A photo from the customer arrives as a chat file the operator can download.
+      const photo = Buffer.from('\x89PNG fake photo bytes for the test');
+      await tg.customerSends(bot.token, { from: { id: 70001, first_name: 'Ann', last_name: 'Lee', username: 'annlee' }, photo: { bytes: photo, caption: 'the parcel' } });
+      const inMsg = await ws.waitFor((e) => e.type === 'chat.message' && e.data.direction === 'in' && e.data.files?.length === 1);
+      expect(inMsg.data.text).toBe('the parcel');
+      const fileRes = await fetch(`${t.url}/api/chats/${chatId}/files/${inMsg.data.files[0].id}`, { headers: { authorization: `Bearer ${op.token}` } });
+      expect(fileRes.status).toBe(200);
+      expect(Buffer.from(await fileRes.arrayBuffer()).equals(photo)).toBe(true);
+
+      // A document from the operator (multipart) reaches the customer.
+      const form = new FormData();
+      form.append('text', 'Your invoice');
+      form.append('file', new Blob([Buffer.from('%PDF-1.4 invoice')], { type: 'application/pdf' }), 'invoice.pdf');
+      const up = await fetch(`${t.url}/api/chats/${chatId}/messages`, { method: 'POST', headers: { authorization: `Bearer ${op.token}` }, body: form });
+      expect(up.status).toBe(201);
+      const doc = await tg.waitForSent(bot.token, (m) => !!m.document, 5000);
+      expect(doc.caption).toBe('Your invoice');
+      expect(tg.fileBytes(doc.document!.file_id)?.toString()).toBe('%PDF-1.4 invoice');
+
+      // No outgoing message for the queue's timeout → completed by itself.
+      const done = await ws.waitFor((e) => e.type === 'chat.completed' && e.data.chatId === chatId, 20_000);
+      expect(done.data.completedBy).toBe('timeout');
+      const after = await t.request('GET', `/api/chats/${chatId}`, { token: op.token });
+      expect(after.body.state).toBe('completed');
+      expect(after.body.completedBy).toBe('timeout');
+
+      // The customer writes again: a new chat, routed afresh, same contact.
+      await tg.customerSends(bot.token, { from: { id: 70001, first_name: 'Ann', last_name: 'Lee', username: 'annlee' }, text: 'One more question' });
+      const again = await ws.waitFor((e) => e.type === 'chat.offered' && e.data.chatId !== chatId);
+      expect(again.data.contactId).toBe(detail.body.contactId);
+      const chats = await t.request('GET', '/api/chats?mine=true', { token: op.token });
+      expect(chats.body.items.length).toBe(2);
+
+      const me = await t.request('GET', '/api/operators/me', { token: op.token });
+      expect(me.body).toMatchObject({ status: 'active', chatsInProgress: 0, pendingOffers: 1, limit: 2 });
+      const settings = await t.request('GET', '/api/chat-settings', { token: op.token });
+      expect(settings.body.notificationSoundUrl).toBe('/api/system-settings/OmniChatNotificationSound/file');
+      const sound = await fetch(t.url + settings.body.notificationSoundUrl, { headers: { authorization: `Bearer ${op.token}` } });
+      expect(sound.status).toBe(200);
+      // The contact's CRM timeline lists both chats.
+      const tl = await t.request('GET', `/api/contacts/${detail.body.contactId}/timeline`, { token: t.adminToken });
+      expect(tl.status).toBe(200);
+      expect(tl.body.items.filter((i: any) => i.source === 'chat').length).toBe(2);
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('least-busy: an ignored offer moves on after the accept timeout and the operator becomes inactive', { timeout: 60_000 }, async () => {
+    const { tg, t, chat } = env;
+    const bot = tg.createBot({ username: 'acme_sales_bot' });
+    const manager = await t.createUser({ operations: ['CanManageChats'] });
+    const a = await t.createUser({ name: 'A' });
+    const b = await t.createUser({ name: 'B' });
+    // OmniChatOperatorAcceptChatTimeout = 1 "minute" = 300 ms here.
+    chat.timing.minuteMs = 300;
+    await t.modules.settings.set('OmniChatOperatorAcceptChatTimeout', 1, { actorId: null });
+    const q = await t.request('POST', '/api/chat-queues', { token: manager.token, body: { name: 'Sales', routingRule: 'least-busy', userIds: [a.id, b.id] } });
+    await t.request('POST', '/api/chat-channels', { token: manager.token, body: { kind: 'telegram', queueId: q.body.id, token: bot.token, delivery: 'webhook' } });
+    const wsA = await openSocket(t.url, a.token);
+    const wsB = await openSocket(t.url, b.token);
+    try {
+      await t.request('PUT', '/api/operators/me/status', { token: a.token, body: { status: 'active' } });
+      await t.request('PUT', '/api/operators/me/status', { token: b.token, body: { status: 'active' } });
+      await tg.customerSends(bot.token, { from: { id: 80001, first_name: 'Bob' }, text: 'hi' });
+      const first = await Promise.race([wsA.waitFor((e) => e.type === 'chat.offered').then(() => 'A'), wsB.waitFor((e) => e.type === 'chat.offered').then(() => 'B')]);
+      const [ignorer, taker] = first === 'A' ? [wsA, wsB] : [wsB, wsA];
+      const ignorerToken = first === 'A' ? a.token : b.token;
+      // Nobody accepts: after the timeout the chat moves to the other operator, the first becomes inactive.
+      await ignorer.waitFor((e) => e.type === 'chat.withdrawn' && e.data.reason === 'accept-timeout', 20_000);
+      const moved = await taker.waitFor((e) => e.type === 'chat.offered', 20_000);
+      const me = await t.request('GET', '/api/operators/me', { token: ignorerToken });
+      expect(me.body.status).toBe('inactive');
+      expect(me.body.statusReason).toBe('accept-timeout');
+      const acc = await t.request('POST', `/api/chats/${moved.data.chatId}/accept`, { token: first === 'A' ? b.token : a.token });
+      expect(acc.status).toBe(200);
+    } finally {
+      wsA.close();
+      wsB.close();
+      await t.modules.settings.set('OmniChatOperatorAcceptChatTimeout', null, { actorId: null });
+    }
+  });
+});
