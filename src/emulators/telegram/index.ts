@@ -49,7 +49,18 @@
  * `floodControl: { perChatPerSecond: 1, perBotPerSecond: 30 }` turns on Telegram-like 429s for send*.
  *
  * For people: `GET /` is a customer page (pick a bot, write as a Telegram user, see the replies);
- * `tsx src/emulators/cli.ts telegram --port 8081` starts one with a ready-made bot.
+ * `tsx src/emulators/cli.ts telegram --port 8081 [--bot-token T]` starts one with a ready-made bot
+ * (`switchboard sandbox` calls `startSandbox` from src/emulators/index.ts).
+ *
+ * Control API over HTTP (for the page, and for tests driving an emulator in another process):
+ *   GET  /_emulator/bots                          → [{ id, username, firstName, token, webhook: WebhookInfo, chats }]
+ *   POST /_emulator/bots {username, firstName?}   → 201 { token, id }
+ *   POST /_emulator/bots/:botId/messages          JSON {fromId, firstName, lastName?, username?, text}
+ *                                                  or multipart with `file` (+ `text` as caption; images → photo,
+ *                                                  `asDocument=true` to force a document) → 201 Update
+ *   GET  /_emulator/bots/:botId/sent?chatId=      → Message[] the bot sent
+ *   GET  /_emulator/bots/:botId/chats/:chatId/transcript → [{ direction: 'in'|'out', message }]
+ *   GET  /_emulator/files/:fileId                 → the file's bytes
  */
 import type { Server } from 'node:http';
 import { TelegramEmulatorCore, type CustomerMessageInput } from './core.js';
