@@ -211,6 +211,17 @@ describe.each(DIALECTS)('mailboxes on %s', (dialect) => {
     expect(o.body.error.message).toMatch(/OAuth 2.0/);
   });
 
+  it('hands mailboxes to the mail module again when their provider\'s servers change', async () => {
+    const count = async () => (await t.db.db.selectFrom('jobs').select('data').where('name', '=', 'mail.mailbox-changed').execute()).filter((j) => JSON.parse(j.data).mailboxId === mailboxId).length;
+    const before = await count();
+    await t.request('PATCH', `/api/mail-providers/${providerId}`, { token: t.adminToken, body: { name: 'Acme Mail (renamed)' } });
+    expect(await count()).toBe(before); // a rename changes no connection
+    const r = await t.request('PATCH', `/api/mail-providers/${providerId}`, { token: t.adminToken, body: { imap: { port: dc.port, security: 'starttls' }, providerSavesSent: true } });
+    expect(r.status).toBe(200);
+    expect(await count()).toBe(before + 1);
+    await t.request('PATCH', `/api/mail-providers/${providerId}`, { token: t.adminToken, body: { name: 'Acme Mail', providerSavesSent: false } });
+  });
+
   it('keeps mailboxes private: another user gets 404', async () => {
     expect((await t.request('GET', `/api/mailboxes/${mailboxId}`, { token: other.token })).status).toBe(404);
     expect((await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: other.token, body: { autoLoad: false } })).status).toBe(404);

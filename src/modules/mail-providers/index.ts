@@ -30,9 +30,9 @@ export interface MailProvidersModule {
 }
 
 export function createMailProvidersModule(
-  platform: Pick<Platform, 'db' | 'secrets'>,
+  platform: Pick<Platform, 'db' | 'secrets'> & Partial<Pick<Platform, 'jobs'>>,
   deps: { resolveMx?: MxResolver; probeOptions?: ProbeOptions } = {},
 ): MailProvidersModule {
-  const service = createMailProvidersService({ db: platform.db, secrets: platform.secrets, ...deps });
+  const service = createMailProvidersService({ db: platform.db, secrets: platform.secrets, jobs: platform.jobs, ...deps });
   return { service, registerRoutes: (app) => registerMailProvidersRoutes(app, service) };
 }

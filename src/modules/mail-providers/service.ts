@@ -1,6 +1,7 @@
 // Provider catalog (M1, M2, M4), domain directory and detection (M3), connection test (M5).
 import type { DB } from '../../schema.js';
 import type { SecretStore } from '../../platform/crypto/secret-store.js';
+import type { JobQueue } from '../../platform/jobs/types.js';
 import { containsCi, fromBool, isForeignKeyViolation, isUniqueViolation, newId, nowIso, toBool, startsWith } from '../../platform/db/index.js';
 import { errors, type FieldProblem } from '../../platform/http/errors.js';
 import { probeHttps, probeImap, probeSmtp, type ProbeOptions, type ProbeResult } from '../../connectors/mail-probe/index.js';
@@ -224,6 +225,8 @@ function mergeEndpoint(old: EndpointInput | null | undefined, patch: EndpointInp
 export interface MailProvidersServiceDeps {
   db: DB;
   secrets: SecretStore;
+  /** When given, mailboxes on a provider whose connection settings change are handed to the mail module again. */
+  jobs?: Pick<JobQueue, 'enqueue'>;
   resolveMx?: MxResolver;
   probeOptions?: ProbeOptions;
 }
@@ -409,6 +412,12 @@ export function createMailProvidersService(deps: MailProvidersServiceDeps) {
         });
       } catch (err) {
         mapUnique(err, fields.name);
+      }
+      // Live sync sessions hold the old server settings: have the mail module reconnect them.
+      const connectionKeys: Array<keyof RowFields> = ['type', 'imap_host', 'imap_port', 'imap_security', 'smtp_host', 'smtp_port', 'smtp_security', 'service_address', 'login_format', 'auth_method', 'allow_self_signed', 'provider_saves_sent'];
+      if (deps.jobs && connectionKeys.some((k) => String(fields[k]) !== String(row[k]))) {
+        const users = await db.selectFrom('mailboxes').select('id').where('provider_id', '=', id).execute();
+        for (const m of users) await deps.jobs.enqueue('mail.mailbox-changed', { mailboxId: m.id }, { attempts: 5, backoff: { type: 'exponential', delayMs: 2000 } });
       }
       return view(id);
     },
