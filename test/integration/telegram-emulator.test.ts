@@ -621,5 +621,27 @@ describe('customer page', () => {
       ['in', 'hello from the page'],
       ['out', 'operator here'],
     ]);
+    const sent = (await (await fetch(`${tg.url}/_emulator/bots/${id}/sent?chatId=5550001`)).json()) as TgMessage[];
+    expect(sent.map((m) => m.text)).toEqual(['operator here']);
+  });
+
+  it('creates bots and takes customer messages over the control API (for out-of-process tests)', async () => {
+    const created = await fetch(`${tg.url}/_emulator/bots`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'remote_bot', firstName: 'Remote' }),
+    });
+    expect(created.status).toBe(201);
+    const { token, id } = (await created.json()) as { token: string; id: number };
+    expect((await api(token, 'getMe')).body.result).toMatchObject({ id, username: 'remote_bot', first_name: 'Remote' });
+    const msg = await fetch(`${tg.url}/_emulator/bots/${id}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fromId: 42, firstName: 'Zoe', text: 'remote hello' }),
+    });
+    expect(msg.status).toBe(201);
+    expect(((await api(token, 'getUpdates')).body.result as TgUpdate[]).map((u) => u.message?.text)).toEqual(['remote hello']);
+    expect((await fetch(`${tg.url}/_emulator/bots/${id}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);
+    expect((await fetch(`${tg.url}/_emulator/bots/999/sent`)).status).toBe(404);
   });
 });
