@@ -2,7 +2,7 @@
 // provider through the form (security fills the port and vice versa, OAuth fields appear and are
 // required), adds a domain, and runs the connection test against a real Dovecot with a wrong
 // password, which reports the failing step in plain words. A user without administration rights
-// does not see the Administration section.
+// does not see the Administration section, and switches the console to Russian.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -103,6 +103,12 @@ describe.skipIf(!run)('console e2e: administrator adds a mail provider', () => {
     await p.getByRole('link', { name: 'My mailboxes' }).waitFor();
     expect(await p.getByText('Administration', { exact: true }).count()).toBe(0);
     expect(await p.getByRole('link', { name: 'Mail providers' }).count()).toBe(0);
+    // The interface language is per user: switching to Russian re-labels the console and is saved.
+    await p.getByRole('textbox', { name: 'Language' }).click();
+    await p.getByRole('option', { name: 'Русский' }).click();
+    await p.getByRole('link', { name: 'Мои почтовые ящики' }).waitFor();
+    const me = await app.request('GET', '/api/auth/me', { token: user.token });
+    expect(me.body.language).toBe('ru');
     await ctx.close();
   }, 60_000);
 });
