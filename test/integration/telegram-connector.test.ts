@@ -137,6 +137,22 @@ describe('client', () => {
     }
   });
 
+  it('passes the caller\'s abort through as an AbortError, not a Telegram failure', async () => {
+    const { token } = tg.createBot({ username: 'abort_bot' });
+    const client = createTelegramClient({ apiRoot: tg.url, token });
+    const ac = new AbortController();
+    const poll = client.getUpdates({ timeout: 20, signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    const err = await poll.then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err).not.toBeInstanceOf(TelegramError);
+    expect(err?.name).toBe('AbortError');
+    // The emulator noticed the hang-up: a new poll is not a "terminated by other getUpdates" case.
+    expect(await client.getUpdates({ timeout: 0 })).toEqual([]);
+  });
+
   it('downloads files a customer sent (getFile + downloadFile), refusing >20 MB', async () => {
     const { token } = tg.createBot({ username: 'files_bot' });
     const client = createTelegramClient({ apiRoot: tg.url, token });
@@ -148,6 +164,8 @@ describe('client', () => {
     ]);
     const file = await client.getFile(n.files[0].fileId);
     expect(await client.downloadFile(file.file_path!)).toEqual(bytes);
+    // The caller's size cap applies while downloading.
+    expect(await caught(client.downloadFile(file.file_path!, { maxBytes: 100 }))).toMatchObject({ kind: 'bad-request', description: 'file is too big' });
     const missing = await caught(client.downloadFile('documents/nope.bin'));
     expect(missing.kind).toBe('not-found');
     const big = await tg.customerSends(token, { from: ann, document: { bytes: Buffer.alloc(21 * 1024 * 1024), fileName: 'big.bin', mimeType: 'application/octet-stream' } });

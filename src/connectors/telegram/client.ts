@@ -62,17 +62,48 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
   const fail = (method: string, status: number, description: string, retryAfter?: number): TelegramError =>
     new TelegramError(kindForStatus(status), status, redactToken(description, token), retryAfter, method);
 
-  async function request(method: string, url: string, init: RequestInit, signal: AbortSignal | undefined, ms: number): Promise<Response> {
-    const timeout = AbortSignal.timeout(ms);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  interface Exchange {
+    status: number;
+    statusText: string;
+    headers: Headers;
+    body: Buffer;
+  }
+
+  /**
+   * One HTTP exchange, body included, under one deadline. The caller's signal and the deadline are
+   * combined by hand (not AbortSignal.any) so a poller's long-lived signal does not collect a
+   * dependent signal per request.
+   */
+  async function exchange(method: string, url: string, init: RequestInit, signal: AbortSignal | undefined, ms: number, maxBytes?: number): Promise<Exchange> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, ms);
+    const onAbort = (): void => controller.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await fetchImpl(url, { ...init, signal: combined });
+      const res = await fetchImpl(url, { ...init, signal: controller.signal });
+      const declared = Number(res.headers.get('content-length') ?? NaN);
+      if (maxBytes !== undefined && Number.isFinite(declared) && declared > maxBytes) {
+        await res.body?.cancel().catch(() => {});
+        throw fail(method, 400, 'file is too big');
+      }
+      const body = Buffer.from(await res.arrayBuffer());
+      if (maxBytes !== undefined && body.length > maxBytes) throw fail(method, 400, 'file is too big');
+      return { status: res.status, statusText: res.statusText, headers: res.headers, body };
     } catch (err) {
+      if (err instanceof TelegramError) throw err;
       // The caller's own abort is not a Telegram failure: rethrow it untouched (name AbortError).
       if (signal?.aborted) throw signal.reason ?? err;
-      if (timeout.aborted) throw fail(method, 0, `no answer within ${Math.round(ms / 1000)} s`);
+      if (timedOut) throw fail(method, 0, `no answer within ${Math.round(ms / 1000)} s`);
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw fail(method, 0, `network error: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -85,15 +116,14 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
       params instanceof FormData
         ? { method: 'POST', body: params }
         : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) };
-    const res = await request(method, `${root}/bot${token}/${method}`, init, opts.signal, opts.timeoutMs ?? timeoutMs);
+    const res = await exchange(method, `${root}/bot${token}/${method}`, init, opts.signal, opts.timeoutMs ?? timeoutMs);
     let body: Envelope | undefined;
-    const text = await res.text().catch(() => '');
     try {
-      body = JSON.parse(text) as Envelope;
+      body = JSON.parse(res.body.toString('utf8')) as Envelope;
     } catch {
       body = undefined;
     }
-    if (body && body.ok === true && res.ok) return body.result as T;
+    if (body && body.ok === true && res.status >= 200 && res.status < 300) return body.result as T;
     const status = body?.error_code ?? res.status;
     const retryAfter =
       body?.parameters?.retry_after ?? (res.headers.get('retry-after') ? Number(res.headers.get('retry-after')) : undefined);
@@ -148,26 +178,18 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
         throw fail('downloadFile', 400, 'the Bot API server runs in --local mode and returned a disk path; run it without --local so files can be downloaded over HTTP');
       }
       const path = filePath.split('/').map(encodeURIComponent).join('/');
-      const res = await request('downloadFile', `${root}/file/bot${token}/${path}`, { method: 'GET' }, undefined, timeoutMs * 4);
-      if (!res.ok) {
-        const text = await res.text().catch(() => '');
+      const max = opts.maxBytes ?? 20 * 1024 * 1024;
+      const res = await exchange('downloadFile', `${root}/file/bot${token}/${path}`, { method: 'GET' }, undefined, timeoutMs * 4, max);
+      if (res.status < 200 || res.status >= 300) {
         let description = `HTTP ${res.status}`;
         try {
-          description = (JSON.parse(text) as Envelope).description ?? description;
+          description = (JSON.parse(res.body.toString('utf8')) as Envelope).description ?? description;
         } catch {
           // not JSON
         }
         throw fail('downloadFile', res.status, description);
       }
-      const declared = Number(res.headers.get('content-length') ?? NaN);
-      const max = opts.maxBytes ?? 20 * 1024 * 1024;
-      if (Number.isFinite(declared) && declared > max) {
-        await res.body?.cancel();
-        throw fail('downloadFile', 400, 'file is too big');
-      }
-      const bytes = Buffer.from(await res.arrayBuffer());
-      if (bytes.length > max) throw fail('downloadFile', 400, 'file is too big');
-      return bytes;
+      return res.body;
     },
   };
 }
