@@ -1,14 +1,13 @@
-// Mailboxes (B1, B2, B6) end to end: credentials verified against a real Dovecot (IMAP) and a real
-// smtp-server (SMTP) before saving, login formats, defaults, notification (stored + realtime),
-// jobs for the mail module, settings incl. sanitised signature, password change, removal; and the
-// MailboxDirectory contract. On SQLite and PostgreSQL.
+// Adding mailboxes (B1, B2): credentials verified against a real Dovecot (IMAP) and a real
+// smtp-server (SMTP) before saving, provider detection and learning, login formats, defaults,
+// notification (stored + realtime), the job for the mail module. On SQLite and PostgreSQL.
+// Settings, password change, MailboxDirectory and removal: mailboxes-lifecycle.test.ts.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../helpers/db.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
-import type { MailboxDirectory } from '../../src/modules/mailboxes/index.js';
 
 const DIALECTS = await dialects();
 
@@ -211,112 +210,4 @@ describe.each(DIALECTS)('mailboxes on %s', (dialect) => {
     expect(o.body.error.message).toMatch(/OAuth 2.0/);
   });
 
-  it('hands mailboxes to the mail module again when their provider\'s servers change', async () => {
-    const count = async () => (await t.db.db.selectFrom('jobs').select('data').where('name', '=', 'mail.mailbox-changed').execute()).filter((j) => JSON.parse(j.data).mailboxId === mailboxId).length;
-    const before = await count();
-    await t.request('PATCH', `/api/mail-providers/${providerId}`, { token: t.adminToken, body: { name: 'Acme Mail (renamed)' } });
-    expect(await count()).toBe(before); // a rename changes no connection
-    const r = await t.request('PATCH', `/api/mail-providers/${providerId}`, { token: t.adminToken, body: { imap: { port: dc.port, security: 'starttls' }, providerSavesSent: true } });
-    expect(r.status).toBe(200);
-    expect(await count()).toBe(before + 1);
-    await t.request('PATCH', `/api/mail-providers/${providerId}`, { token: t.adminToken, body: { name: 'Acme Mail', providerSavesSent: false } });
-  });
-
-  it('keeps mailboxes private: another user gets 404', async () => {
-    expect((await t.request('GET', `/api/mailboxes/${mailboxId}`, { token: other.token })).status).toBe(404);
-    expect((await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: other.token, body: { autoLoad: false } })).status).toBe(404);
-    expect((await t.request('DELETE', `/api/mailboxes/${mailboxId}`, { token: other.token })).status).toBe(404);
-  });
-
-  it('edits every setting and sanitises the signature, keeping inline images (B3, B4, B6)', async () => {
-    const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
-    const html = `<div style="color:#333;position:fixed" onclick="steal()">Ann<br><img src="${png}" alt="logo"><img src="cid:logo@acme"><img src="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4="><script>alert(1)</script><a href="javascript:alert(1)">x</a></div>`;
-    const r = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, {
-      token: ann.token,
-      body: {
-        loadPeriod: '3months',
-        autoLoad: false,
-        allFolders: false,
-        selectedFolders: ['INBOX', 'Projects', 'Projects/Alpha'],
-        sendEnabled: false,
-        defaultSender: 'Sales@Acme.test',
-        alias: 'Ann from Acme',
-        useSignature: true,
-        signatureHtml: html,
-      },
-    });
-    expect(r.status, JSON.stringify(r.body)).toBe(200);
-    const s = r.body.settings;
-    expect(s).toMatchObject({ loadPeriod: '3months', autoLoad: false, selectedFolders: ['INBOX', 'Projects', 'Projects/Alpha'], sendEnabled: false, defaultSender: 'sales@acme.test', alias: 'Ann from Acme', useSignature: true });
-    expect(s.signatureHtml).toContain(png);
-    expect(s.signatureHtml).toContain('src="cid:logo@acme"');
-    expect(s.signatureHtml).toContain('color:#333');
-    expect(s.signatureHtml).not.toMatch(/script|onclick|javascript:|svg|position/);
-    // Persisted.
-    expect((await t.request('GET', `/api/mailboxes/${mailboxId}`, { token: ann.token })).body.settings).toEqual(s);
-
-    const bad = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { allFolders: false, selectedFolders: [] } });
-    expect(bad.status).toBe(400);
-    const period = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { loadPeriod: 'year' } });
-    expect(period.status).toBe(400);
-    const back = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { autoLoad: true, sendEnabled: true } });
-    expect(back.body.settings).toMatchObject({ autoLoad: true, sendEnabled: true, loadPeriod: '3months' });
-  });
-
-  it('re-verifies a password change and keeps the old password when the new one is wrong', async () => {
-    const wrong = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { password: 'not-it', alias: 'Changed' } });
-    expect(wrong.status).toBe(422);
-    expect(wrong.body.error.details.failedStep).toBe('login');
-    expect(await t.platform.secrets.get(`mailbox:${mailboxId}:password`)).toBe(ANN.password);
-    expect((await t.request('GET', `/api/mailboxes/${mailboxId}`, { token: ann.token })).body.settings.alias).toBe('Ann from Acme');
-  });
-
-  it('serves the mail module through MailboxDirectory, including re-auth marking (contract)', async () => {
-    const dir = t.modules.mailboxDirectory as MailboxDirectory;
-    const conn = await dir.connection(mailboxId);
-    expect(conn.imap).toEqual({ host: dc.host, port: dc.port, security: 'starttls', auth: { user: 'ann@acme.test', password: ANN.password } });
-    expect(conn.smtp).toMatchObject({ host: smtp.host, port: smtp.port, security: 'starttls', auth: { user: 'ann@acme.test', password: ANN.password } });
-    expect(conn.providerSavesSent).toBe(false);
-    expect(conn.allowSelfSigned).toBe(true);
-    expect((await dir.get(mailboxId))?.settings.loadPeriod).toBe('3months');
-    expect(await dir.get('00000000-0000-4000-8000-000000000000')).toBeNull();
-    await expect(dir.connection('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ statusCode: 404 });
-    expect(await dir.readableBy(ann.id)).toHaveLength(2);
-    expect((await dir.sendableBy(ann.id)).includes(mailboxId)).toBe(true);
-    expect((await dir.listSyncable()).map((m) => m.id)).toContain(mailboxId);
-
-    await dir.markNeedsReauth(mailboxId, 'AUTHENTICATIONFAILED');
-    await dir.markNeedsReauth(mailboxId, 'AUTHENTICATIONFAILED'); // repeated failures notify once
-    const m = await t.request('GET', `/api/mailboxes/${mailboxId}`, { token: ann.token });
-    expect(m.body).toMatchObject({ status: 'needs-reauth', statusReason: 'AUTHENTICATIONFAILED' });
-    expect((await dir.listSyncable()).map((x) => x.id)).not.toContain(mailboxId);
-    const notes = (await t.request('GET', '/api/notifications', { token: ann.token })).body.items.filter((x: any) => x.kind === 'mailbox.needs-reauth');
-    expect(notes).toHaveLength(1);
-
-    // Entering the (right) password again re-verifies and reactivates.
-    const fixed = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { password: ANN.password } });
-    expect(fixed.status).toBe(200);
-    expect(fixed.body).toMatchObject({ status: 'active', statusReason: null });
-  });
-
-  it('removes a mailbox, its secrets, and tells the mail module whether to delete mail (B6)', async () => {
-    const r = await t.request('DELETE', `/api/mailboxes/${mailboxId}?deleteMail=true`, { token: ann.token });
-    expect(r.status).toBe(204);
-    expect((await t.request('GET', `/api/mailboxes/${mailboxId}`, { token: ann.token })).status).toBe(404);
-    expect(await t.platform.secrets.get(`mailbox:${mailboxId}:password`)).toBeNull();
-    const jobs = await t.db.db.selectFrom('jobs').select(['data']).where('name', '=', 'mail.mailbox-removed').execute();
-    expect(jobs.map((j) => JSON.parse(j.data))).toContainEqual({ mailboxId, deleteMail: true });
-    expect((await t.request('DELETE', `/api/mailboxes/${mailboxId}`, { token: ann.token })).status).toBe(404);
-
-    const carol = (await t.request('GET', '/api/mailboxes', { token: ann.token })).body.items[0];
-    expect((await t.request('DELETE', `/api/mailboxes/${carol.id}`, { token: ann.token })).status).toBe(204);
-    const kept = await t.db.db.selectFrom('jobs').select(['data']).where('name', '=', 'mail.mailbox-removed').execute();
-    expect(kept.map((j) => JSON.parse(j.data))).toContainEqual({ mailboxId: carol.id, deleteMail: false });
-  });
-
-  it('refuses to delete the provider while another user still has a mailbox on it (M4)', async () => {
-    const r = await t.request('DELETE', `/api/mail-providers/${providerId}`, { token: t.adminToken });
-    expect(r.status).toBe(409);
-    expect(r.body.error.message).toMatch(/1 mailbox uses it/);
-  });
 });
