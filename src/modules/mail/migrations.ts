@@ -154,4 +154,13 @@ export const mailMigrations: Record<string, Migration> = {
       await db.schema.dropTable('mail_outbox').ifExists().execute();
     },
   },
+  '0442_mail_search_lower': {
+    // Lower-cased in JS (SQLite's lower() folds ASCII only), so search is case-insensitive in any script.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('emails').addColumn('search_lower', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('emails').dropColumn('search_lower').execute();
+    },
+  },
 };

@@ -77,7 +77,7 @@ export function signatureParts(html: string, domain: string): { html: string; at
 }
 
 function smtpEndpoint(conn: MailboxConnection, rejectUnauthorized: boolean): SmtpEndpoint {
-  return { host: conn.smtp.host, port: conn.smtp.port, security: conn.smtp.security, auth: conn.smtp.auth, rejectUnauthorized };
+  return { host: conn.smtp.host, port: conn.smtp.port, security: conn.smtp.security, auth: conn.smtp.auth, rejectUnauthorized: rejectUnauthorized && !conn.allowSelfSigned };
 }
 
 export function createSender(platform: Platform, deps: { directory: MailboxDirectory; store: MailStore; rejectUnauthorized: boolean }) {

@@ -121,7 +121,7 @@ export function createMailQueries(platform: Platform, directory: MailboxDirector
     if (q.contactId) qb = qb.where((eb) => eb.exists(eb.selectFrom('email_links').select('email_links.email_id').whereRef('email_links.email_id', '=', 'emails.id').where('record_type', '=', 'contact').where('record_id', '=', q.contactId!)));
     if (q.accountId) qb = qb.where((eb) => eb.exists(eb.selectFrom('email_links').select('email_links.email_id').whereRef('email_links.email_id', '=', 'emails.id').where('record_type', '=', 'account').where('record_id', '=', q.accountId!)));
     if (q.folder) qb = qb.where((eb) => eb.exists(eb.selectFrom('email_locations').select('email_locations.id').whereRef('email_locations.email_id', '=', 'emails.id').where('email_locations.folder', '=', q.folder!)));
-    if (q.q) qb = qb.where((eb) => eb.or([containsCi('subject', q.q!), containsCi('from_address', q.q!), containsCi('snippet', q.q!)]));
+    if (q.q) qb = qb.where(containsCi('search_lower', q.q.toLowerCase()));
     const c = decodeCursor(q.cursor);
     if (c) qb = qb.where((eb) => eb(eb.refTuple('date', 'id'), '<', eb.tuple(String(c.k), c.id)));
     const rows = await qb.orderBy('date', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();

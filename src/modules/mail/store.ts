@@ -153,6 +153,7 @@ export function createMailStore(deps: StoreDeps) {
               parse_error: p.parseError,
               flags_json: toJson(it.location ? [...it.location.flags].sort() : []),
               is_deleted: 0,
+              search_lower: [p.subject, p.from?.name ?? '', p.from?.address ?? '', ...p.to.map((a) => `${a.name} ${a.address}`), snippetOf(p)].join(' ').toLowerCase().slice(0, 4000),
               created_at: now,
               updated_at: now,
             })

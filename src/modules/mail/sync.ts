@@ -60,7 +60,7 @@ export function periodStart(p: LoadPeriod, now = Date.now()): Date | null {
 }
 
 export function endpointOf(conn: MailboxConnection, rejectUnauthorized = true): ImapEndpoint {
-  return { host: conn.imap.host, port: conn.imap.port, security: conn.imap.security, auth: conn.imap.auth, rejectUnauthorized };
+  return { host: conn.imap.host, port: conn.imap.port, security: conn.imap.security, auth: conn.imap.auth, rejectUnauthorized: rejectUnauthorized && !conn.allowSelfSigned };
 }
 
 export function createSyncer(deps: SyncerDeps) {

@@ -68,6 +68,8 @@ export interface EmailsTable {
   flags_json: string;
   /** 1 when no server location remains (deleted on the server). */
   is_deleted: number;
+  /** subject + from + participants + snippet, lower-cased in JS, for `q` search (null on rows from before 0442). */
+  search_lower: string | null;
   created_at: string;
   updated_at: string;
 }
