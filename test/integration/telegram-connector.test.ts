@@ -66,6 +66,9 @@ describe('client', () => {
     expect(doc.document).toMatchObject({ file_name: 'report ü.txt', mime_type: 'text/plain' });
     expect(tg.fileBytes(doc.document!.file_id)!.toString()).toBe('ÄÖÜ report');
     expect(tg.sentMessages(token, ann.id)).toHaveLength(3);
+    // Photos are limited to 10 MB (send big images as documents).
+    const huge = await caught(client.sendPhoto(ann.id, { bytes: Buffer.alloc(10 * 1024 * 1024 + 1), fileName: 'huge.jpg', mimeType: 'image/jpeg' }));
+    expect(huge).toMatchObject({ kind: 'bad-request', status: 400 });
   });
 
   it('classifies failures and never shows the token', async () => {
