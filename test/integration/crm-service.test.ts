@@ -248,6 +248,76 @@ describe.each(DIALECTS)('CRM service on %s', (dialect) => {
     await expect(crm.timeline(carol, 'contact', c.id, { limit: 10 })).rejects.toMatchObject({ statusCode: 404 });
   });
 
+  it('tags and untags one record at a time, idempotently, and never leaks personal tags through filters', async () => {
+    const mine = await crm.createTag(bob, { name: 'bob-sync', scope: 'personal' });
+    const pub = await crm.createTag(bob, { name: 'single-public', scope: 'public' });
+    const c = await crm.createContact(alice, { name: 'Single Tag Target' });
+    await crm.setShares(alice, 'contact', c.id, { shares: [{ userId: bob.id, access: 'read' }] });
+    // A personal tag is the user's own note: read access is enough; a public tag changes the record: edit needed.
+    await crm.tagRecord(bob, 'contact', c.id, mine.id);
+    await crm.tagRecord(bob, 'contact', c.id, mine.id);
+    await expect(crm.tagRecord(bob, 'contact', c.id, pub.id)).rejects.toMatchObject({ statusCode: 403 });
+    await expect(crm.tagRecord(alice, 'contact', c.id, mine.id)).rejects.toMatchObject({ statusCode: 404 });
+    expect((await crm.getContact(c.id, bob)).tags.map((x) => x.id)).toEqual([mine.id]);
+    expect((await crm.getContact(c.id, alice)).tags).toEqual([]);
+    const links = await t.db.selectFrom('record_tags').selectAll().where('record_id', '=', c.id).execute();
+    expect(links).toHaveLength(1);
+    // Filtering by someone else's personal tag finds nothing, even on records one can see.
+    expect((await crm.listContacts(bob, { tagId: mine.id, limit: 10 })).items.map((x) => x.id)).toEqual([c.id]);
+    expect((await crm.listContacts(alice, { tagId: mine.id, limit: 10 })).items).toEqual([]);
+    expect((await crm.listContacts(admin, { tagId: mine.id, limit: 10 })).items).toEqual([]);
+    await crm.untagRecord(bob, 'contact', c.id, mine.id);
+    await crm.untagRecord(bob, 'contact', c.id, mine.id);
+    expect((await crm.getContact(c.id, bob)).tags).toEqual([]);
+    await crm.tagRecord(alice, 'contact', c.id, pub.id);
+    const tl = await crm.timeline(alice, 'contact', c.id, { limit: 50 });
+    expect(tl.items.filter((i) => i.kind === 'tag-added')).toHaveLength(1);
+    expect(JSON.stringify(tl.items)).not.toContain('bob-sync');
+  });
+
+  it('links imported contacts to accounts by company name as C2 says', async () => {
+    const only = await crm.createAccount(alice, { name: 'Unique Company LLC' });
+    expect(await crm.accountForCompany(bob, 'unique company llc')).toBe(only.id);
+    expect((await crm.getAccountByName(' UNIQUE company llc '))?.id).toBe(only.id);
+    // Two accounts share a name: ambiguous unless the importer sees exactly one of them.
+    const a1 = await crm.createAccount(alice, { name: 'Twin Corp' });
+    const a2 = await crm.createAccount(bob, { name: 'twin corp' });
+    expect(await crm.getAccountByName('Twin Corp')).toBeNull();
+    expect((await crm.findAccountsByName('TWIN CORP')).map((a) => a.id)).toEqual([a1.id, a2.id]);
+    expect(await crm.accountForCompany(alice, 'Twin Corp')).toBe(a1.id);
+    expect(await crm.accountForCompany(bob, 'Twin Corp')).toBe(a2.id);
+    expect(await crm.accountForCompany(carol, 'Twin Corp')).toBeNull();
+    expect(await crm.accountForCompany(admin, 'Twin Corp')).toBeNull();
+    expect(await crm.accountForCompany(alice, 'No Such Co')).toBeNull();
+  });
+
+  it('lists contacts for exports by type, group and change time, and keeps tombstones of deletions', async () => {
+    const since = new Date(Date.now() - 1).toISOString();
+    const e1 = await crm.createContact(carol, { name: 'Export Employee', type: 'employee' });
+    const c1 = await crm.createContact(carol, { name: 'Export Customer', type: 'customer' });
+    const o1 = await crm.createContact(carol, { name: 'Export Other', type: 'other' });
+    const names = async (q: Partial<Parameters<CrmService['listContacts']>[1]>) =>
+      (await crm.listContacts(carol, { limit: 100, ...q })).items.map((x) => x.name).filter((n) => n.startsWith('Export'));
+    expect(await names({ types: ['employee', 'customer'] })).toEqual(['Export Customer', 'Export Employee']);
+    expect(await names({ types: [] })).toEqual([]);
+    const g = await crm.createGroup(carol, { name: 'Export group', kind: 'contacts', memberIds: [o1.id] });
+    expect(await names({ groupIds: [g.id] })).toEqual(['Export Other']);
+    // Someone else's group gives nothing, even when its members are visible.
+    const alicesGroup = await crm.createGroup(alice, { name: 'Not for carol', kind: 'contacts' });
+    expect(await names({ groupIds: [alicesGroup.id] })).toEqual([]);
+    expect(await names({ updatedSince: since })).toEqual(['Export Customer', 'Export Employee', 'Export Other']);
+    const later = new Date(Date.now() + 5).toISOString();
+    await new Promise((r) => setTimeout(r, 10));
+    await crm.updateContact(carol, c1.id, { jobTitle: 'Buyer' });
+    expect(await names({ updatedSince: later })).toEqual(['Export Customer']);
+
+    await crm.deleteContact(carol, e1.id);
+    const gone = await crm.listDeletedSince('contact', since);
+    expect(gone.map((d) => d.id)).toContain(e1.id);
+    expect(gone.find((d) => d.id === e1.id)?.ownerId).toBe(carol.id);
+    expect(await crm.listDeletedSince('contact', new Date(Date.now() + 60_000).toISOString())).toEqual([]);
+  });
+
   it('keeps static groups of contacts and activities', async () => {
     const c1 = await crm.createContact(alice, { name: 'G One' });
     const c2 = await crm.createContact(alice, { name: 'G Two' });

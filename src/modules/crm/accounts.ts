@@ -11,6 +11,7 @@ import {
   notFound,
   recordEvent,
   requireAccess,
+  taggedWith,
   setRecordTags,
   tagsOf,
   withPrimary,
@@ -126,7 +127,7 @@ export function createAccountsService(ctx: CrmContext) {
   async function remove(user: AccessUser, id: string) {
     await requireAccess(ctx, user, 'account', id, 'edit');
     await db.transaction().execute(async (trx) => {
-      await deleteRecordLinks(trx, 'account', id);
+      await deleteRecordLinks(trx, 'account', id, user.id);
       await trx.deleteFrom('crm_accounts').where('id', '=', id).execute();
     });
   }
@@ -143,10 +144,7 @@ export function createAccountsService(ctx: CrmContext) {
     if (after) q = q.where((eb) => eb(eb.refTuple('name', 'id'), '>', eb.tuple(String(after.k), after.id)));
     if (query.ownerId) q = q.where('owner_id', '=', query.ownerId);
     if (query.domain) q = q.where('domain', '=', normalizeDomain(query.domain) ?? '');
-    if (query.tagId) {
-      const tagId = query.tagId;
-      q = q.where('id', 'in', (eb) => eb.selectFrom('record_tags').select('record_id').where('record_type', '=', 'account').where('tag_id', '=', tagId));
-    }
+    if (query.tagId) q = q.where(taggedWith(user, 'account', query.tagId, 'crm_accounts.id'));
     if (query.q) {
       const text = query.q.trim();
       q = q.where((eb) => eb.or([containsCi('crm_accounts.name_lower', text), containsCi('crm_accounts.domain', text)]));
@@ -156,15 +154,41 @@ export function createAccountsService(ctx: CrmContext) {
     return { items: await views(user, page.items), nextCursor: page.nextCursor };
   }
 
-  /** Exact, case-insensitive name match (contact sync maps "company" to an account); oldest wins. */
-  async function getAccountByName(name: string): Promise<AccountView | null> {
+  /** Every account with exactly this name, case-insensitively (a system read), oldest first. */
+  async function findAccountsByName(name: string): Promise<AccountView[]> {
     const lower = name.trim().toLowerCase();
-    if (!lower) return null;
-    const row = await db.selectFrom('crm_accounts').selectAll().where('name_lower', '=', lower).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
-    return row ? (await views(NOBODY, [row]))[0] : null;
+    if (!lower) return [];
+    const rows = await db.selectFrom('crm_accounts').selectAll().where('name_lower', '=', lower).orderBy('created_at').orderBy('id').limit(100).execute();
+    return views(NOBODY, rows);
   }
 
-  return { views, get, create, update, remove, list, getAccountByName };
+  /** The account with this name when exactly one has it; null when none or several (ambiguous). */
+  async function getAccountByName(name: string): Promise<AccountView | null> {
+    const found = await findAccountsByName(name);
+    return found.length === 1 ? found[0] : null;
+  }
+
+  /**
+   * C2: the account an imported contact with this company name links to — the only account with
+   * that name; when several share it, the only one of them the importing user can see; else none.
+   */
+  async function accountForCompany(user: AccessUser, company: string): Promise<string | null> {
+    const found = await findAccountsByName(company);
+    if (found.length <= 1) return found[0]?.id ?? null;
+    const visible = await db
+      .selectFrom('crm_accounts')
+      .select('id')
+      .where(
+        'id',
+        'in',
+        found.map((a) => a.id),
+      )
+      .where(accessFilter(user, 'account', { id: 'crm_accounts.id', owner: 'crm_accounts.owner_id' }))
+      .execute();
+    return visible.length === 1 ? visible[0].id : null;
+  }
+
+  return { views, get, create, update, remove, list, getAccountByName, findAccountsByName, accountForCompany };
 }
 
 export type AccountsService = ReturnType<typeof createAccountsService>;

@@ -15,6 +15,8 @@ import {
   notFound,
   recordEvent,
   requireAccess,
+  taggedWith,
+  inGroups,
   setRecordTags,
   tagsOf,
   type CrmContext,
@@ -31,6 +33,10 @@ export interface ActivityListQuery {
   ownerId?: string;
   contactId?: string;
   tagId?: string;
+  /** Members of any of these groups (C3/A2 exports by group). */
+  groupIds?: string[];
+  /** Changed after this instant (delta sync). */
+  updatedSince?: string;
   limit: number;
   cursor?: string;
 }
@@ -178,7 +184,7 @@ export function createActivitiesService(ctx: CrmContext) {
   async function remove(user: AccessUser, id: string) {
     await requireAccess(ctx, user, 'activity', id, 'edit');
     await db.transaction().execute(async (trx) => {
-      await deleteRecordLinks(trx, 'activity', id);
+      await deleteRecordLinks(trx, 'activity', id, user.id);
       await trx.deleteFrom('crm_activities').where('id', '=', id).execute();
     });
   }
@@ -210,10 +216,9 @@ export function createActivitiesService(ctx: CrmContext) {
         eb.selectFrom('activity_participants').select('activity_id').where('participant_type', '=', 'contact').where('participant_id', '=', contactId),
       );
     }
-    if (query.tagId) {
-      const tagId = query.tagId;
-      q = q.where('id', 'in', (eb) => eb.selectFrom('record_tags').select('record_id').where('record_type', '=', 'activity').where('tag_id', '=', tagId));
-    }
+    if (query.tagId) q = q.where(taggedWith(user, 'activity', query.tagId, 'crm_activities.id'));
+    if (query.groupIds) q = q.where(inGroups(user, query.groupIds, 'crm_activities.id'));
+    if (query.updatedSince) q = q.where('crm_activities.updated_at', '>', toUtc(query.updatedSince));
     if (query.q) q = q.where(containsCi('crm_activities.title', query.q.trim()));
     const rows = await q.execute();
     const page = toPage(rows, query.limit, (r) => ({ k: r.start_at, id: r.id }));

@@ -14,6 +14,7 @@ import {
   notFound,
   recordEvent,
   requireAccess,
+  taggedWith,
   setRecordTags,
   tagsOf,
   type CrmContext,
@@ -159,7 +160,7 @@ export function createCasesService(ctx: CrmContext) {
   async function remove(user: AccessUser, id: string) {
     await requireAccess(ctx, user, 'case', id, 'edit');
     await db.transaction().execute(async (trx) => {
-      await deleteRecordLinks(trx, 'case', id);
+      await deleteRecordLinks(trx, 'case', id, user.id);
       await trx.deleteFrom('crm_cases').where('id', '=', id).execute();
     });
   }
@@ -184,10 +185,7 @@ export function createCasesService(ctx: CrmContext) {
     if (query.contactId) q = q.where('contact_id', '=', query.contactId);
     if (query.accountId) q = q.where('account_id', '=', query.accountId);
     if (query.ownerId) q = q.where('owner_id', '=', query.ownerId);
-    if (query.tagId) {
-      const tagId = query.tagId;
-      q = q.where('id', 'in', (eb) => eb.selectFrom('record_tags').select('record_id').where('record_type', '=', 'case').where('tag_id', '=', tagId));
-    }
+    if (query.tagId) q = q.where(taggedWith(user, 'case', query.tagId, 'crm_cases.id'));
     if (query.q) {
       const text = query.q.trim().replace(/^#/, '');
       const n = /^\d{1,15}$/.test(text) ? Number(text) : null;

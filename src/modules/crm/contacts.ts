@@ -1,5 +1,6 @@
 // Contacts: several emails and phones each, an account, a type, an owner; plus the hot email
 // lookup used by mail sync and the channel identities used by chat.
+import { sql, type SqlBool } from 'kysely';
 import { containsCi, isUniqueViolation, newId, nowIso, fromBool, toBool } from '../../platform/db/index.js';
 import { errors } from '../../platform/http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../platform/http/paging.js';
@@ -15,6 +16,8 @@ import {
   phoneDigits,
   recordEvent,
   requireAccess,
+  taggedWith,
+  inGroups,
   setRecordTags,
   tagsOf,
   withPrimary,
@@ -26,6 +29,7 @@ import {
   parseInput,
   requiredText,
   text,
+  toUtc,
   type ContactView,
   type EmailInput,
   type PhoneInput,
@@ -38,7 +42,13 @@ export interface ContactListQuery {
   email?: string;
   accountId?: string;
   type?: string;
+  /** Any of these types (C3: employees and/or customers). */
+  types?: string[];
   tagId?: string;
+  /** Members of any of these groups (C3/A2 exports by group). */
+  groupIds?: string[];
+  /** Changed after this instant (delta sync). */
+  updatedSince?: string;
   ownerId?: string;
   limit: number;
   cursor?: string;
@@ -225,7 +235,7 @@ export function createContactsService(ctx: CrmContext) {
   async function remove(user: AccessUser, id: string) {
     await requireAccess(ctx, user, 'contact', id, 'edit');
     await db.transaction().execute(async (trx) => {
-      await deleteRecordLinks(trx, 'contact', id);
+      await deleteRecordLinks(trx, 'contact', id, user.id);
       await trx.deleteFrom('activity_participants').where('participant_type', '=', 'contact').where('participant_id', '=', id).execute();
       await trx.deleteFrom('crm_contacts').where('id', '=', id).execute();
     });
@@ -247,13 +257,11 @@ export function createContactsService(ctx: CrmContext) {
     }
     if (query.accountId) q = q.where('crm_contacts.account_id', '=', query.accountId);
     if (query.type) q = q.where('crm_contacts.type', '=', query.type);
+    if (query.types) q = query.types.length ? q.where('crm_contacts.type', 'in', query.types) : q.where(sql<SqlBool>`1 = 0`);
     if (query.ownerId) q = q.where('crm_contacts.owner_id', '=', query.ownerId);
-    if (query.tagId) {
-      const tagId = query.tagId;
-      q = q.where('crm_contacts.id', 'in', (eb) =>
-        eb.selectFrom('record_tags').select('record_id').where('record_type', '=', 'contact').where('tag_id', '=', tagId),
-      );
-    }
+    if (query.tagId) q = q.where(taggedWith(user, 'contact', query.tagId, 'crm_contacts.id'));
+    if (query.groupIds) q = q.where(inGroups(user, query.groupIds, 'crm_contacts.id'));
+    if (query.updatedSince) q = q.where('crm_contacts.updated_at', '>', toUtc(query.updatedSince));
     if (query.q) {
       const text = query.q.trim();
       const digits = phoneDigits(text);

@@ -169,8 +169,18 @@ export async function recordEvent(trx: DB, type: RecordType, recordId: string, k
     .execute();
 }
 
-/** Removes what points at a record through the polymorphic tables (no foreign keys there). */
-export async function deleteRecordLinks(trx: DB, type: RecordType, recordId: string) {
+/**
+ * Removes what points at a record through the polymorphic tables (no foreign keys there) and
+ * leaves a tombstone for delta syncs. Call inside the deleting transaction, before the delete.
+ */
+export async function deleteRecordLinks(trx: DB, type: RecordType, recordId: string, deletedBy: string | null = null) {
+  const table = RECORD_TABLES[type];
+  const row = await trx.selectFrom(table as 'crm_contacts').select('owner_id').where('id', '=', recordId).executeTakeFirst();
+  await trx
+    .insertInto('record_deletions')
+    .values({ record_type: type, record_id: recordId, owner_id: row?.owner_id ?? null, deleted_by: deletedBy, deleted_at: nowIso() })
+    .onConflict((oc) => oc.columns(['record_type', 'record_id']).doUpdateSet({ deleted_at: nowIso(), deleted_by: deletedBy }))
+    .execute();
   await trx.deleteFrom('record_tags').where('record_type', '=', type).where('record_id', '=', recordId).execute();
   await trx.deleteFrom('record_shares').where('record_type', '=', type).where('record_id', '=', recordId).execute();
   await trx.deleteFrom('record_events').where('record_type', '=', type).where('record_id', '=', recordId).execute();
@@ -206,4 +216,18 @@ export function withPrimary<T extends { isPrimary?: boolean }>(list: T[], field:
   const marked = list.filter((e) => e.isPrimary).length;
   if (marked > 1) throw errors.validation([{ field, message: 'Only one entry may be primary.' }]);
   return list.map((e, i) => ({ ...e, isPrimary: marked ? !!e.isPrimary : i === 0 }));
+}
+
+/**
+ * WHERE the record in `idColumn` carries the tag — counting the tag only when the user may see it,
+ * so filtering by someone else's personal tag id reveals nothing.
+ */
+export function taggedWith(user: AccessUser, type: RecordType, tagId: string, idColumn: string): Expression<SqlBool> {
+  return sql<SqlBool>`${sql.ref(idColumn)} in (select rt.record_id from record_tags rt inner join crm_tags t on t.id = rt.tag_id where rt.record_type = ${type} and rt.tag_id = ${tagId} and ${visibleTagFilter(user, { scope: 't.scope', owner: 't.owner_id' })})`;
+}
+
+/** WHERE the record in `idColumn` is a member of one of the groups the user can see among `groupIds`. */
+export function inGroups(user: AccessUser, groupIds: string[], idColumn: string): Expression<SqlBool> {
+  if (groupIds.length === 0) return sql<SqlBool>`1 = 0`;
+  return sql<SqlBool>`${sql.ref(idColumn)} in (select gm.record_id from crm_group_members gm inner join crm_groups g on g.id = gm.group_id where gm.group_id in (${sql.join(groupIds)}) and ${accessFilter(user, 'group', { id: 'g.id', owner: 'g.owner_id' })})`;
 }

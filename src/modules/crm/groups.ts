@@ -134,7 +134,7 @@ export function createGroupsService(ctx: CrmContext, deps: { contacts: ContactsS
     async remove(user: AccessUser, id: string) {
       await requireAccess(ctx, user, 'group', id, 'edit');
       await db.transaction().execute(async (trx) => {
-        await deleteRecordLinks(trx, 'group', id);
+        await deleteRecordLinks(trx, 'group', id, user.id);
         await trx.deleteFrom('crm_groups').where('id', '=', id).execute();
       });
     },

@@ -219,4 +219,18 @@ export const crmMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0301_crm_deletions': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('record_deletions')
+        .addColumn('record_type', 'varchar(20)', (c) => c.notNull())
+        .addColumn('record_id', id, (c) => c.notNull())
+        .addColumn('owner_id', id)
+        .addColumn('deleted_by', id)
+        .addColumn('deleted_at', ts, (c) => c.notNull())
+        .addPrimaryKeyConstraint('record_deletions_pk', ['record_type', 'record_id'])
+        .execute();
+      await db.schema.createIndex('record_deletions_time_idx').on('record_deletions').columns(['record_type', 'deleted_at']).execute();
+    },
+  },
 };

@@ -73,13 +73,15 @@ const RECORDS: RecordDef[] = [
       accountId: uuid.optional(),
       type: z.enum(CONTACT_TYPES).optional(),
       tagId: uuid.optional(),
+      groupId: uuid.optional(),
       ownerId: uuid.optional(),
+      updatedSince: isoDate.optional(),
       ...pageQuery,
     }),
     create: contactCreate,
     patch: contactPatch,
     view: contactView,
-    list: (s, u, q) => s.listContacts(u, q),
+    list: (s, u, { groupId, ...q }) => s.listContacts(u, { ...q, groupIds: groupId ? [groupId] : undefined }),
     get: (s, u, id) => s.getContact(id, u),
     createFn: (s, u, b) => s.createContact(u, b),
     update: (s, u, id, b) => s.updateContact(u, id, b),
@@ -113,12 +115,14 @@ const RECORDS: RecordDef[] = [
       ownerId: uuid.optional(),
       contactId: uuid.optional(),
       tagId: uuid.optional(),
+      groupId: uuid.optional(),
+      updatedSince: isoDate.optional(),
       ...pageQuery,
     }),
     create: activityCreate,
     patch: activityPatch,
     view: activityView,
-    list: (s, u, q) => s.listActivities(u, { ...q, showInCalendar: asBool(q.showInCalendar) }),
+    list: (s, u, { groupId, ...q }) => s.listActivities(u, { ...q, showInCalendar: asBool(q.showInCalendar), groupIds: groupId ? [groupId] : undefined }),
     get: (s, u, id) => s.getActivity(id, u),
     createFn: (s, u, b) => s.createActivity(u, b),
     update: (s, u, id, b) => s.updateActivity(u, id, b),
@@ -172,6 +176,17 @@ function registerRecordRoutes(app: App, svc: CrmService, d: RecordDef) {
 
 function registerSharingAndTimeline(app: App, svc: CrmService, path: string, type: RecordType, tag: string) {
   const tags = [tag];
+  if (type !== 'group') {
+    const tagParams = z.object({ id: uuid, tagId: uuid });
+    app.put(`${path}/:id/tags/:tagId`, { schema: { tags, params: tagParams } }, async (request, reply) => {
+      await svc.tagRecord(requireUser(request), type, request.params.id, request.params.tagId);
+      return reply.status(204).send();
+    });
+    app.delete(`${path}/:id/tags/:tagId`, { schema: { tags, params: tagParams } }, async (request, reply) => {
+      await svc.untagRecord(requireUser(request), type, request.params.id, request.params.tagId);
+      return reply.status(204).send();
+    });
+  }
   const sharesResponse = z.object({ shares: z.array(shareView) });
   app.get(`${path}/:id/shares`, { schema: { tags, params: idParams, response: { 200: sharesResponse } } }, async (request) => ({
     shares: await svc.getShares(requireUser(request), type, request.params.id),

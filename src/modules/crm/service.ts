@@ -13,6 +13,7 @@ import { createCasesService, type CaseListQuery } from './cases.js';
 import { createTagsService, type TagListQuery } from './tags.js';
 import { createGroupsService, type GroupListQuery } from './groups.js';
 import { createSharesService } from './shares.js';
+import { createRecordTagsService } from './record-tags.js';
 import { createTimelineService, type TimelineItem, type TimelineSource } from './timeline.js';
 import type { AccountView, ActivityView, CaseView, ContactView, GroupKind, GroupView, ShareView, TagView } from './schemas.js';
 import type { Page } from '../../platform/http/paging.js';
@@ -36,7 +37,11 @@ export interface CrmService {
 
   listAccounts(user: AccessUser, query: AccountListQuery): Promise<Page<AccountView>>;
   getAccount(id: string, user?: AccessUser): Promise<AccountView>;
+  /** The account with this name (case-insensitive) when exactly one has it; null when none or ambiguous. */
   getAccountByName(name: string): Promise<AccountView | null>;
+  findAccountsByName(name: string): Promise<AccountView[]>;
+  /** C2 account linking for an imported contact's company name, as seen by the importing user. */
+  accountForCompany(user: AccessUser, company: string): Promise<string | null>;
   createAccount(actor: string | AccessUser, input: unknown): Promise<AccountView>;
   updateAccount(user: AccessUser, id: string, patch: unknown): Promise<AccountView>;
   deleteAccount(user: AccessUser, id: string): Promise<void>;
@@ -68,6 +73,12 @@ export interface CrmService {
   addGroupMembers(user: AccessUser, id: string, body: unknown): Promise<GroupView>;
   removeGroupMembers(user: AccessUser, id: string, body: unknown): Promise<GroupView>;
 
+  /** One tag on/off a record (idempotent); 404 for tags the user cannot see. */
+  tagRecord(user: AccessUser, type: RecordType, id: string, tagId: string): Promise<void>;
+  untagRecord(user: AccessUser, type: RecordType, id: string, tagId: string): Promise<void>;
+  /** Tombstones for delta syncs: records of `type` deleted after `since`, oldest first. */
+  listDeletedSince(type: RecordType, since: string, limit?: number): Promise<{ id: string; ownerId: string | null; deletedAt: string }[]>;
+
   getShares(user: AccessUser, type: RecordType, id: string): Promise<ShareView[]>;
   setShares(user: AccessUser, type: RecordType, id: string, body: unknown): Promise<ShareView[]>;
 
@@ -85,6 +96,7 @@ export function createCrmService(deps: { db: DB; dialect: Dialect; identity: Ide
   const tags = createTagsService(ctx);
   const groups = createGroupsService(ctx, { contacts, activities });
   const shares = createSharesService(ctx);
+  const recordTags = createRecordTagsService(ctx);
   const timeline = createTimelineService(ctx, deps.logger);
 
   async function accessUser(userId: string): Promise<AccessUser> {
@@ -109,6 +121,8 @@ export function createCrmService(deps: { db: DB; dialect: Dialect; identity: Ide
     listAccounts: accounts.list,
     getAccount: accounts.get,
     getAccountByName: accounts.getAccountByName,
+    findAccountsByName: accounts.findAccountsByName,
+    accountForCompany: accounts.accountForCompany,
     createAccount: async (actor, input) => accounts.create(await actorOf(actor), input),
     updateAccount: accounts.update,
     deleteAccount: accounts.remove,
@@ -139,6 +153,10 @@ export function createCrmService(deps: { db: DB; dialect: Dialect; identity: Ide
     listGroupMembers: groups.members,
     addGroupMembers: groups.addMembers,
     removeGroupMembers: groups.removeMembers,
+
+    tagRecord: recordTags.tagRecord,
+    untagRecord: recordTags.untagRecord,
+    listDeletedSince: recordTags.listDeletedSince,
 
     getShares: shares.get,
     setShares: shares.set,

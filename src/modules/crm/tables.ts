@@ -165,6 +165,15 @@ export interface RecordEventsTable {
   created_at: string;
 }
 
+/** Tombstones of deleted records, so delta syncs (C5, A-series) learn what went away since a cursor. */
+export interface RecordDeletionsTable {
+  record_type: string;
+  record_id: string;
+  owner_id: string | null;
+  deleted_by: string | null;
+  deleted_at: string;
+}
+
 export interface CrmTables {
   crm_accounts: CrmAccountsTable;
   crm_contacts: CrmContactsTable;
@@ -181,4 +190,5 @@ export interface CrmTables {
   crm_group_members: CrmGroupMembersTable;
   record_shares: RecordSharesTable;
   record_events: RecordEventsTable;
+  record_deletions: RecordDeletionsTable;
 }
