@@ -111,6 +111,24 @@ describe('transport and auth', () => {
     expect((await multipart(token, 'sendMessage', form)).body.result.text).toBe('via multipart');
   });
 
+  it('answers junk with envelopes, never a 500', async () => {
+    const token = newBot();
+    const badMultipart = await fetch(`${tg.url}/bot${token}/sendMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=nope' },
+      body: 'this is not multipart',
+    });
+    expect(badMultipart.status).toBe(400);
+    for (const path of ['/bot/getMe', '/nothing/here', `/file/bot${token}/`, '/_emulator/nope']) {
+      const res = await fetch(`${tg.url}${path}`);
+      expect(res.status, path).toBe(404);
+    }
+    const wrongTypes = await api(token, 'getUpdates', { offset: 'abc', limit: { x: 1 } });
+    expect(wrongTypes.status).toBe(400);
+    const arrayBody = await fetch(`${tg.url}/bot${token}/getMe`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1,2]' });
+    expect(arrayBody.status).toBe(400);
+  });
+
   it('rejects malformed JSON with 400, not 500', async () => {
     const token = newBot();
     const res = await fetch(`${tg.url}/bot${token}/sendMessage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"chat_id":' });
