@@ -121,6 +121,12 @@ export const ROUTES: Route[] = [
     limit: '10',
     cursor: nameCursor,
   })),
+  {
+    method: 'GET',
+    path: '/api/contacts/export.csv',
+    query: (f) => ({ q: 'a', email: 'a@b.test', accountId: f.account, type: 'customer', tagId: f.tag, groupId: f.group, ownerId: f.alice.id, updatedSince: '2020-01-01T00:00:00Z' }),
+    ok: 200,
+  },
   ...recordRoutes('/api/accounts', (f) => f.account, accountBody, (f) => ({ q: 'a', domain: 'a.test', tagId: f.tag, ownerId: f.alice.id, limit: '10', cursor: nameCursor })),
   ...recordRoutes('/api/activities', (f) => f.activity, activityBody, (f) => ({
     q: 'a',

@@ -180,10 +180,31 @@ describe.each(DIALECTS)('CRM routes on %s', (dialect) => {
     expect(tl.body.items.map((i: any) => i.kind)).toEqual(['status-changed', 'created']);
   });
 
+  it('exports only the contacts the caller has access to, as CSV safe for spreadsheets', async () => {
+    const mine = await t.request('POST', '/api/contacts', {
+      token: alice.token,
+      body: { name: '=HYPERLINK("http://evil.test","click")', jobTitle: 'Head, "Sales"', emails: [{ email: 'csv@example.test' }], type: 'employee' },
+    });
+    expect(mine.status).toBe(201);
+    await t.request('POST', '/api/contacts', { token: bob.token, body: { name: 'Bob Only CSV', type: 'employee' } });
+    const res = await fetch(`${t.url}/api/contacts/export.csv?type=employee`, { headers: { authorization: `Bearer ${alice.token}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    const text = await res.text();
+    const lines = text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(lines[0]).toBe('id,name,type,jobTitle,accountId,primaryEmail,emails,phones,ownerId,tags,createdAt,updatedAt');
+    expect(text).not.toContain('Bob Only CSV');
+    const line = lines.find((l) => l.startsWith(mine.body.id))!;
+    expect(line).toContain(`"'=HYPERLINK(""http://evil.test"",""click"")"`);
+    expect(line).toContain('"Head, ""Sales"""');
+    expect(line).toContain('csv@example.test');
+    expect((await fetch(`${t.url}/api/contacts/export.csv`)).status).toBe(401);
+  });
+
   it('publishes the CRM routes in the OpenAPI document', async () => {
     const res = await t.request('GET', '/api/openapi.json');
     expect(res.status).toBe(200);
-    for (const p of ['/api/contacts', '/api/contacts/{id}/shares', '/api/accounts', '/api/activities', '/api/cases/{id}/timeline', '/api/tags', '/api/groups/{id}/members']) {
+    for (const p of ['/api/contacts', '/api/contacts/export.csv', '/api/contacts/{id}/tags/{tagId}', '/api/contacts/{id}/shares', '/api/accounts', '/api/activities', '/api/cases/{id}/timeline', '/api/tags', '/api/groups/{id}/members']) {
       expect(Object.keys(res.body.paths)).toContain(p);
     }
   });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { normalizeDomain } from './accounts.js';
 import { diffFields, phoneDigits, withPrimary } from './context.js';
 import { accessFilter } from './access.js';
+import { csvCell } from './export.js';
 
 describe('crm helpers', () => {
   it('normalises a website or domain to a bare lower-case host', () => {
@@ -39,5 +40,17 @@ describe('crm helpers', () => {
     const text = (e: unknown) => JSON.stringify((e as { toOperationNode(): unknown }).toOperationNode());
     expect(text(admin)).not.toContain('record_shares');
     expect(text(user)).toContain('record_shares');
+  });
+
+  it('quotes CSV cells and defuses spreadsheet formulas', () => {
+    expect(csvCell('plain')).toBe('plain');
+    expect(csvCell(null)).toBe('');
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
+    expect(csvCell('=1+1')).toBe("'=1+1");
+    expect(csvCell('+7 912')).toBe("'+7 912");
+    expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvCell('-2')).toBe("'-2");
   });
 });

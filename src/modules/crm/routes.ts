@@ -1,6 +1,7 @@
 // CRM routes (P4, P5): contacts, accounts, activities, cases (each with shares and timeline),
 // tags, groups and group members. Input is validated twice on purpose: here for OpenAPI and a
 // precise 400, and again in the service, which other modules call directly.
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { App } from '../../platform/http/app.js';
 import { requireUser } from '../../platform/http/auth.js';
@@ -209,6 +210,20 @@ function registerSharingAndTimeline(app: App, svc: CrmService, path: string, typ
 }
 
 export function registerCrmRoutes(app: App, svc: CrmService) {
+  // Registered before /api/contacts/:id so "export.csv" is never read as an id.
+  const contactFilters = RECORDS[0].query.omit({ limit: true, cursor: true });
+  app.get(
+    '/api/contacts/export.csv',
+    { schema: { tags: ['crm-contacts'], querystring: contactFilters, response: { 200: z.string().describe('text/csv') } } },
+    async (request, reply) => {
+      const { groupId, ...q } = request.query as Record<string, any>;
+      const user = requireUser(request);
+      reply.header('content-type', 'text/csv; charset=utf-8');
+      reply.header('content-disposition', 'attachment; filename="contacts.csv"');
+      // A stream is piped as-is (no serializer); the schema above only documents the body for OpenAPI.
+      return reply.send(Readable.from(svc.exportContactsCsv(user, { ...q, groupIds: groupId ? [groupId] : undefined })) as unknown as string);
+    },
+  );
   for (const d of RECORDS) registerRecordRoutes(app, svc, d);
 
   // Tags.

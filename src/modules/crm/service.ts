@@ -14,6 +14,7 @@ import { createTagsService, type TagListQuery } from './tags.js';
 import { createGroupsService, type GroupListQuery } from './groups.js';
 import { createSharesService } from './shares.js';
 import { createRecordTagsService } from './record-tags.js';
+import { contactsCsv } from './export.js';
 import { createTimelineService, type TimelineItem, type TimelineSource } from './timeline.js';
 import type { AccountView, ActivityView, CaseView, ContactView, GroupKind, GroupView, ShareView, TagView } from './schemas.js';
 import type { Page } from '../../platform/http/paging.js';
@@ -34,6 +35,9 @@ export interface CrmService {
   findContactsByEmails(emails: string[]): Promise<EmailMatch[]>;
   /** Idempotent under concurrent webhook deliveries: one identity → one contact. */
   findOrCreateContactByChannel(input: ChannelContactInput): Promise<{ contact: ContactView; created: boolean }>;
+
+  /** CSV of the contacts the user has access to (P5), streamed page by page. */
+  exportContactsCsv(user: AccessUser, filter: Omit<ContactListQuery, 'limit' | 'cursor'>): AsyncGenerator<string>;
 
   listAccounts(user: AccessUser, query: AccountListQuery): Promise<Page<AccountView>>;
   getAccount(id: string, user?: AccessUser): Promise<AccountView>;
@@ -117,6 +121,8 @@ export function createCrmService(deps: { db: DB; dialect: Dialect; identity: Ide
     deleteContact: contacts.remove,
     findContactsByEmails: contacts.findContactsByEmails,
     findOrCreateContactByChannel: contacts.findOrCreateByChannel,
+
+    exportContactsCsv: (user, filter) => contactsCsv(contacts, user, filter),
 
     listAccounts: accounts.list,
     getAccount: accounts.get,
