@@ -188,6 +188,11 @@ describe.each(DIALECTS)('CRM service on %s', (dialect) => {
     expect(fb.created).toBe(true);
     expect(fb.contact.id).not.toBe(results[0].contact.id);
     expect(fb.contact.ownerId).toBe(admin.id);
+    // Strangers' names are cleaned, never refused: a webhook must not fail forever on one.
+    const odd = await crm.findOrCreateContactByChannel({ channel: 'telegram', externalId: '555', name: ' \u0000\u0007 ', username: 'odd\u0000user', ownerId: alice.id });
+    expect(odd.contact.name).toBe('odd user');
+    const long = await crm.findOrCreateContactByChannel({ channel: 'telegram', externalId: '556', name: 'n'.repeat(5000), ownerId: alice.id });
+    expect(long.contact.name).toHaveLength(200);
   });
 
   it('numbers cases sequentially even when created concurrently', async () => {
@@ -316,6 +321,18 @@ describe.each(DIALECTS)('CRM service on %s', (dialect) => {
     expect(gone.map((d) => d.id)).toContain(e1.id);
     expect(gone.find((d) => d.id === e1.id)?.ownerId).toBe(carol.id);
     expect(await crm.listDeletedSince('contact', new Date(Date.now() + 60_000).toISOString())).toEqual([]);
+  });
+
+  it('keeps the timeline working when one source fails', async () => {
+    const c = await crm.createContact(alice, { name: 'Resilient Timeline' });
+    crm.registerTimelineSource({
+      name: 'broken',
+      async list() {
+        throw new Error('storage down');
+      },
+    });
+    const tl = await crm.timeline(alice, 'contact', c.id, { limit: 10 });
+    expect(tl.items.map((i) => i.kind)).toContain('created');
   });
 
   it('keeps static groups of contacts and activities', async () => {

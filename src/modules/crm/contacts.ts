@@ -28,7 +28,6 @@ import {
   contactPatch,
   parseInput,
   requiredText,
-  text,
   toUtc,
   type ContactView,
   type EmailInput,
@@ -71,8 +70,9 @@ export interface ChannelContactInput {
 const channelInput = z.object({
   channel: z.enum(['telegram', 'facebook']),
   externalId: requiredText(200),
+  // Names and usernames come from strangers on Telegram/Facebook: cleaned, never refused.
   name: z.string().max(10_000),
-  username: text(200).nullable().optional(),
+  username: z.string().max(10_000).nullable().optional(),
   ownerId: z.string().uuid().nullable().optional(),
 });
 
@@ -317,13 +317,15 @@ export function createContactsService(ctx: CrmContext) {
     const existing = await contactIdByChannel(input.channel, input.externalId);
     if (existing) return { contact: await get(existing), created: false };
     const ownerId = input.ownerId ?? (await defaultOwnerId());
-    const name = (input.name.trim() || input.username || `${input.channel} ${input.externalId}`).slice(0, 200);
+    const clean = (v: string | null | undefined) => (v ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+    const username = clean(input.username).slice(0, 200) || null;
+    const name = (clean(input.name) || username || `${input.channel} ${input.externalId}`).slice(0, 200).trim();
     const owner: AccessUser = { id: ownerId, roleIds: [], operations: [] };
     try {
       const contact = await create(owner, { name, type: 'customer', ownerId }, async (trx, contactId) => {
         await trx
           .insertInto('contact_channels')
-          .values({ channel: input.channel, external_id: input.externalId, contact_id: contactId, username: input.username ?? null, created_at: nowIso() })
+          .values({ channel: input.channel, external_id: input.externalId, contact_id: contactId, username, created_at: nowIso() })
           .execute();
       });
       return { contact, created: true };
