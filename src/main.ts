@@ -46,11 +46,8 @@ export interface ModuleHooks {
   stop?(): Promise<void>;
 }
 
-export interface Modules {
-  identity: IdentityService;
-  settings: SettingsService;
-  [name: string]: unknown;
-}
+/** Every module's service, typed; built by createModules. */
+export type Modules = ReturnType<typeof createModules>['modules'];
 
 export interface Switchboard {
   config: Config;
@@ -98,37 +95,35 @@ export async function openPlatform(
 }
 
 /** Builds every module. Each capability adds its line here; order follows dependencies. */
-export function createModules(platform: Platform): { modules: Modules; hooks: ModuleHooks[] } {
+export function createModules(platform: Platform) {
   const identity = createIdentityService(platform.db);
   const settings = createSettingsService({ db: platform.db, secrets: platform.secrets, files: platform.files, siteUrl: platform.config.siteUrl });
-  const modules: Modules = { identity, settings };
   const hooks: ModuleHooks[] = [
     { registerRoutes: (app) => registerIdentityRoutes(app, identity, { secureCookies: platform.config.secureCookies }) },
     { registerRoutes: (app) => registerSettingsRoutes(app, settings) },
     createSystemModule(platform),
   ];
   // --- module wiring (one block per module; keep in dependency order) ---
-  // crm, notifications, mail-providers, mailboxes, mail, chat are added below as they land.
+  // Each module gets exactly the services it needs; the order follows those dependencies.
   const crm = createCrmModule(platform, { identity });
-  modules.crm = crm.service;
-  hooks.push(crm);
   const notifications = createNotificationsModule(platform);
-  modules.notifications = notifications.service;
-  hooks.push(notifications);
   const mailProviders = createMailProvidersModule(platform);
-  modules.mailProviders = mailProviders.service;
-  hooks.push(mailProviders);
   const mailboxes = createMailboxesModule(platform, { providers: mailProviders.service, notify: notifications.notify });
-  modules.mailboxes = mailboxes.service;
-  modules.mailboxDirectory = mailboxes.directory;
-  hooks.push(mailboxes);
   const mail = createMailModule(platform, { directory: mailboxes.directory, crm: crm.service, getSyncIntervalMinutes: () => settings.get<number>('MailboxSyncInterval') });
-  modules.mail = mail.service;
-  hooks.push(mail);
   const chat = createChatModule(platform, { identity, crm: crm.service, settings });
-  modules.chat = chat.service;
-  hooks.push(chat);
+  hooks.push(crm, notifications, mailProviders, mailboxes, mail, chat);
   // --- end of module wiring ---
+  const modules = {
+    identity,
+    settings,
+    crm: crm.service,
+    notifications: notifications.service,
+    mailProviders: mailProviders.service,
+    mailboxes: mailboxes.service,
+    mailboxDirectory: mailboxes.directory,
+    mail: mail.service,
+    chat: chat.service,
+  };
   return { modules, hooks };
 }
 
