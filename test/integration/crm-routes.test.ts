@@ -66,7 +66,7 @@ describe.each(DIALECTS)('CRM routes on %s', (dialect) => {
   });
 
   it('pages with keyset cursors and treats % and _ in searches literally', async () => {
-    const names = ['Page 100% Sure', 'Page A_B', 'Page AxB', 'Page Carl', 'Page Dora'];
+    const names = ['Page 100% Sure', 'Page A_B', 'Page AxB', 'page bea (lower case)', 'Page Carl', 'Page Dora'];
     for (const name of names) expect((await t.request('POST', '/api/contacts', { token: bob.token, body: { name } })).status).toBe(201);
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -77,7 +77,8 @@ describe.each(DIALECTS)('CRM routes on %s', (dialect) => {
       seen.push(...res.body.items.map((x: any) => x.name));
       cursor = res.body.nextCursor;
     } while (cursor);
-    expect(seen).toEqual([...names].sort());
+    // Case-insensitive order, the same on both dialects.
+    expect(seen).toEqual(names);
     const pct = await t.request('GET', `/api/contacts?q=${encodeURIComponent('%')}`, { token: bob.token });
     expect(pct.body.items.map((x: any) => x.name)).toEqual(['Page 100% Sure']);
     const us = await t.request('GET', `/api/contacts?q=${encodeURIComponent('A_B')}`, { token: bob.token });
@@ -85,7 +86,7 @@ describe.each(DIALECTS)('CRM routes on %s', (dialect) => {
     expect((await t.request('GET', '/api/contacts?cursor=not-a-cursor', { token: bob.token })).status).toBe(400);
     // Alice sees none of Bob's contacts; the administrator sees them all.
     expect((await t.request('GET', '/api/contacts?q=Page', { token: alice.token })).body.items).toEqual([]);
-    expect((await t.request('GET', '/api/contacts?q=Page&limit=50', { token: t.adminToken })).body.items).toHaveLength(5);
+    expect((await t.request('GET', '/api/contacts?q=Page&limit=50', { token: t.adminToken })).body.items).toHaveLength(6);
   });
 
   it('shares a record with a user through the shares route and hides personal tags from them', async () => {

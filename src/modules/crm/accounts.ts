@@ -138,10 +138,10 @@ export function createAccountsService(ctx: CrmContext) {
       .selectFrom('crm_accounts')
       .selectAll()
       .where(accessFilter(user, 'account', { id: 'crm_accounts.id', owner: 'crm_accounts.owner_id' }))
-      .orderBy('name')
+      .orderBy('name_lower')
       .orderBy('id')
       .limit(query.limit + 1);
-    if (after) q = q.where((eb) => eb(eb.refTuple('name', 'id'), '>', eb.tuple(String(after.k), after.id)));
+    if (after) q = q.where((eb) => eb(eb.refTuple('name_lower', 'id'), '>', eb.tuple(String(after.k), after.id)));
     if (query.ownerId) q = q.where('owner_id', '=', query.ownerId);
     if (query.domain) q = q.where('domain', '=', normalizeDomain(query.domain) ?? '');
     if (query.tagId) q = q.where(taggedWith(user, 'account', query.tagId, 'crm_accounts.id'));
@@ -150,7 +150,7 @@ export function createAccountsService(ctx: CrmContext) {
       q = q.where((eb) => eb.or([containsCi('crm_accounts.name_lower', text), containsCi('crm_accounts.domain', text)]));
     }
     const rows = await q.execute();
-    const page = toPage(rows, query.limit, (r) => ({ k: r.name, id: r.id }));
+    const page = toPage(rows, query.limit, (r) => ({ k: r.name_lower, id: r.id }));
     return { items: await views(user, page.items), nextCursor: page.nextCursor };
   }
 

@@ -247,10 +247,10 @@ export function createContactsService(ctx: CrmContext) {
       .selectFrom('crm_contacts')
       .selectAll('crm_contacts')
       .where(accessFilter(user, 'contact', { id: 'crm_contacts.id', owner: 'crm_contacts.owner_id' }))
-      .orderBy('crm_contacts.name')
+      .orderBy('crm_contacts.name_lower')
       .orderBy('crm_contacts.id')
       .limit(query.limit + 1);
-    if (after) q = q.where((eb) => eb(eb.refTuple('crm_contacts.name', 'crm_contacts.id'), '>', eb.tuple(String(after.k), after.id)));
+    if (after) q = q.where((eb) => eb(eb.refTuple('crm_contacts.name_lower', 'crm_contacts.id'), '>', eb.tuple(String(after.k), after.id)));
     if (query.email) {
       const email = query.email.trim().toLowerCase();
       q = q.where('crm_contacts.id', 'in', (eb) => eb.selectFrom('contact_emails').select('contact_id').where('email_lower', '=', email));
@@ -276,7 +276,7 @@ export function createContactsService(ctx: CrmContext) {
       );
     }
     const rows = await q.execute();
-    const page = toPage(rows, query.limit, (r) => ({ k: r.name, id: r.id }));
+    const page = toPage(rows, query.limit, (r) => ({ k: r.name_lower, id: r.id }));
     return { items: await views(user, page.items), nextCursor: page.nextCursor };
   }
 

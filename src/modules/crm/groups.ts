@@ -85,14 +85,14 @@ export function createGroupsService(ctx: CrmContext, deps: { contacts: ContactsS
         .selectFrom('crm_groups')
         .selectAll()
         .where(accessFilter(user, 'group', { id: 'crm_groups.id', owner: 'crm_groups.owner_id' }))
-        .orderBy('name')
+        .orderBy('name_lower')
         .orderBy('id')
         .limit(query.limit + 1);
-      if (after) q = q.where((eb) => eb(eb.refTuple('name', 'id'), '>', eb.tuple(String(after.k), after.id)));
+      if (after) q = q.where((eb) => eb(eb.refTuple('name_lower', 'id'), '>', eb.tuple(String(after.k), after.id)));
       if (query.kind) q = q.where('kind', '=', query.kind);
       if (query.q) q = q.where(containsCi('crm_groups.name_lower', query.q.trim()));
       const rows = await q.execute();
-      const page = toPage(rows, query.limit, (r) => ({ k: r.name, id: r.id }));
+      const page = toPage(rows, query.limit, (r) => ({ k: r.name_lower, id: r.id }));
       return { items: await views(page.items), nextCursor: page.nextCursor };
     },
 

@@ -233,4 +233,14 @@ export const crmMigrations: Record<string, Migration> = {
       await db.schema.createIndex('record_deletions_time_idx').on('record_deletions').columns(['record_type', 'deleted_at']).execute();
     },
   },
+  // Lists sort by the JS-lower-cased name (case-insensitive, the same on both dialects) with the id
+  // as tie-breaker; these indexes serve that keyset order.
+  '0302_crm_name_order': {
+    async up(db: Kysely<any>) {
+      await db.schema.createIndex('crm_contacts_name_lower_idx').on('crm_contacts').columns(['name_lower', 'id']).execute();
+      await db.schema.createIndex('crm_accounts_name_lower_id_idx').on('crm_accounts').columns(['name_lower', 'id']).execute();
+      await db.schema.createIndex('crm_tags_name_lower_idx').on('crm_tags').columns(['name_lower', 'id']).execute();
+      await db.schema.createIndex('crm_groups_name_lower_idx').on('crm_groups').columns(['name_lower', 'id']).execute();
+    },
+  },
 };

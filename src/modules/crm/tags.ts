@@ -52,12 +52,12 @@ export function createTagsService(ctx: CrmContext) {
   return {
     async list(user: AccessUser, query: TagListQuery): Promise<Page<TagView>> {
       const after = decodeCursor(query.cursor);
-      let q = db.selectFrom('crm_tags').selectAll().where(visibleTagFilter(user)).orderBy('name').orderBy('id').limit(query.limit + 1);
-      if (after) q = q.where((eb) => eb(eb.refTuple('name', 'id'), '>', eb.tuple(String(after.k), after.id)));
+      let q = db.selectFrom('crm_tags').selectAll().where(visibleTagFilter(user)).orderBy('name_lower').orderBy('id').limit(query.limit + 1);
+      if (after) q = q.where((eb) => eb(eb.refTuple('name_lower', 'id'), '>', eb.tuple(String(after.k), after.id)));
       if (query.scope) q = q.where('scope', '=', query.scope);
       if (query.q) q = q.where(containsCi('crm_tags.name_lower', query.q.trim()));
       const rows = await q.execute();
-      const page = toPage(rows, query.limit, (r) => ({ k: r.name, id: r.id }));
+      const page = toPage(rows, query.limit, (r) => ({ k: r.name_lower, id: r.id }));
       return { items: page.items.map(view), nextCursor: page.nextCursor };
     },
 
