@@ -3,14 +3,18 @@
 // replies → the completion timeout completes the chat → the next customer message opens a new chat.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../helpers/db.js';
+import { hasPostgres, hasRedis } from '../helpers/services.js';
 import { openSocket, startChatEnv, waitUntil, type ChatEnv } from './chat-helpers.js';
 
 const DIALECTS = await dialects();
+// Queue mode: PostgreSQL + Redis (BullMQ jobs, Redis event bus carrying the realtime events).
+const MODES: [string, 'sqlite' | 'postgres', boolean][] = DIALECTS.map((d) => [d, d, false]);
+if ((await hasPostgres()) && (await hasRedis())) MODES.push(['postgres + redis (queue mode)', 'postgres', true]);
 
-describe.each(DIALECTS)('chat end to end on %s', (dialect) => {
+describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
   let env: ChatEnv;
   beforeAll(async () => {
-    env = await startChatEnv(dialect);
+    env = await startChatEnv(dialect, { redis });
   });
   afterAll(async () => {
     await env?.close();
