@@ -69,6 +69,13 @@ describe.each(DIALECTS)('CRM service on %s', (dialect) => {
     // Only the owner (or an administrator) hands the record to someone else.
     await expect(crm.updateContact(carol, c.id, { ownerId: carol.id })).rejects.toMatchObject({ statusCode: 403 });
 
+    // Handing a record to someone else succeeds and returns it; afterwards the new owner has it.
+    const handed = await crm.createContact(alice, { name: 'Handed Over', ownerId: bob.id });
+    expect(handed.ownerId).toBe(bob.id);
+    await expect(crm.getContact(handed.id, alice)).rejects.toMatchObject({ statusCode: 404 });
+    expect((await crm.updateContact(bob, handed.id, { ownerId: carol.id })).ownerId).toBe(carol.id);
+    expect((await crm.getContact(handed.id, carol)).name).toBe('Handed Over');
+
     // Unsharing takes the access away again.
     await crm.setShares(alice, 'contact', c.id, { shares: [] });
     expect(await names(bob)).toEqual([]);

@@ -58,9 +58,15 @@ export function createAccountsService(ctx: CrmContext) {
 
   async function get(id: string, user?: AccessUser): Promise<AccountView> {
     if (user) await requireAccess(ctx, user, 'account', id);
+    return present(id, user);
+  }
+
+  /** The record as `user` sees it, without the access check: right after the user wrote it, even
+   * when the write handed it to another owner (the writer must still get the result). */
+  async function present(id: string, user?: AccessUser): Promise<AccountView> {
     const row = await db.selectFrom('crm_accounts').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('account', id);
-    return (await views(user ?? NOBODY, [row]))[0];
+    return (await views(user?.id ? user : NOBODY, [row]))[0];
   }
 
   function phonesJson(list: { phone: string; label?: string | null; isPrimary?: boolean }[]) {
@@ -94,7 +100,7 @@ export function createAccountsService(ctx: CrmContext) {
       await setRecordTags(trx, user, 'account', id, tags);
       await recordEvent(trx, 'account', id, 'created', user.id || null, { name: input.name });
     });
-    return get(id, user);
+    return present(id, user);
   }
 
   async function update(user: AccessUser, id: string, raw: unknown): Promise<AccountView> {
@@ -121,7 +127,7 @@ export function createAccountsService(ctx: CrmContext) {
       );
       if (changes.length) await recordEvent(trx, 'account', id, 'updated', user.id, { changes });
     });
-    return get(id, user);
+    return present(id, user);
   }
 
   async function remove(user: AccessUser, id: string) {

@@ -80,9 +80,15 @@ export function createActivitiesService(ctx: CrmContext) {
 
   async function get(id: string, user?: AccessUser): Promise<ActivityView> {
     if (user) await requireAccess(ctx, user, 'activity', id);
+    return present(id, user);
+  }
+
+  /** The record as `user` sees it, without the access check: right after the user wrote it, even
+   * when the write handed it to another owner (the writer must still get the result). */
+  async function present(id: string, user?: AccessUser): Promise<ActivityView> {
     const row = await db.selectFrom('crm_activities').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('activity', id);
-    return (await views(user ?? NOBODY, [row]))[0];
+    return (await views(user?.id ? user : NOBODY, [row]))[0];
   }
 
   function checkSpan(start: string, end: string) {
@@ -140,7 +146,7 @@ export function createActivitiesService(ctx: CrmContext) {
       await setRecordTags(trx, user, 'activity', id, tags);
       await recordEvent(trx, 'activity', id, 'created', user.id || null, { title: input.title });
     });
-    return get(id, user.id ? user : undefined);
+    return present(id, user);
   }
 
   async function update(user: AccessUser, id: string, raw: unknown): Promise<ActivityView> {
@@ -178,7 +184,7 @@ export function createActivitiesService(ctx: CrmContext) {
       if (patch.participants) changes.push({ field: 'participants' });
       if (changes.length) await recordEvent(trx, 'activity', id, 'updated', user.id, { changes });
     });
-    return get(id, user);
+    return present(id, user);
   }
 
   async function remove(user: AccessUser, id: string) {

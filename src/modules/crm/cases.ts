@@ -75,9 +75,15 @@ export function createCasesService(ctx: CrmContext) {
 
   async function get(id: string, user?: AccessUser): Promise<CaseView> {
     if (user) await requireAccess(ctx, user, 'case', id);
+    return present(id, user);
+  }
+
+  /** The record as `user` sees it, without the access check: right after the user wrote it, even
+   * when the write handed it to another owner (the writer must still get the result). */
+  async function present(id: string, user?: AccessUser): Promise<CaseView> {
     const row = await db.selectFrom('crm_cases').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('case', id);
-    return (await views(user ?? NOBODY, [row]))[0];
+    return (await views(user?.id ? user : NOBODY, [row]))[0];
   }
 
   async function checkRefs(user: AccessUser, input: { contactId?: string | null; accountId?: string | null; ownerId?: string }) {
@@ -122,7 +128,7 @@ export function createCasesService(ctx: CrmContext) {
       await setRecordTags(trx, user, 'case', id, tags);
       await recordEvent(trx, 'case', id, 'created', user.id || null, { number, subject: input.subject });
     });
-    return get(id, user.id ? user : undefined);
+    return present(id, user);
   }
 
   async function update(user: AccessUser, id: string, raw: unknown): Promise<CaseView> {
@@ -154,7 +160,7 @@ export function createCasesService(ctx: CrmContext) {
       );
       if (changes.length) await recordEvent(trx, 'case', id, 'updated', user.id, { changes });
     });
-    return get(id, user);
+    return present(id, user);
   }
 
   async function remove(user: AccessUser, id: string) {

@@ -112,9 +112,15 @@ export function createContactsService(ctx: CrmContext) {
 
   async function get(id: string, user?: AccessUser): Promise<ContactView> {
     if (user) await requireAccess(ctx, user, 'contact', id);
+    return present(id, user);
+  }
+
+  /** The record as `user` sees it, without the access check: right after the user wrote it, even
+   * when the write handed it to another owner (the writer must still get the result). */
+  async function present(id: string, user?: AccessUser): Promise<ContactView> {
     const row = await db.selectFrom('crm_contacts').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('contact', id);
-    return (await views(user ?? NOBODY, [row]))[0];
+    return (await views(user?.id ? user : NOBODY, [row]))[0];
   }
 
   function normalizeEmails(list: EmailInput[]) {
@@ -197,7 +203,7 @@ export function createContactsService(ctx: CrmContext) {
       await recordEvent(trx, 'contact', id, 'created', user.id || null, { name: input.name });
       if (extra) await extra(trx, id);
     });
-    return get(id, user.id ? user : undefined);
+    return present(id, user);
   }
 
   async function update(user: AccessUser, id: string, raw: unknown): Promise<ContactView> {
@@ -229,7 +235,7 @@ export function createContactsService(ctx: CrmContext) {
       );
       if (changes.length) await recordEvent(trx, 'contact', id, 'updated', user.id, { changes });
     });
-    return get(id, user);
+    return present(id, user);
   }
 
   async function remove(user: AccessUser, id: string) {
