@@ -22,8 +22,8 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
 
   it('customer → offer over WebSocket → accept → replies reach Telegram → timeout completes → new chat', { timeout: 60_000 }, async () => {
     const { tg, t, chat } = env;
-    // A "minute" of the completion timeout lasts 400 ms in this test.
-    chat.timing.minuteMs = 400;
+    // Real minutes while the operator works; the completion timeout is shortened at the end.
+    chat.timing.minuteMs = 60_000;
     const bot = tg.createBot({ username: 'acme_support_bot', firstName: 'Acme' });
     const manager = await t.createUser({ operations: ['CanManageChats'] });
     const op = await t.createUser({ name: 'Olga Operator' });
@@ -89,7 +89,10 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       expect(doc.caption).toBe('Your invoice');
       expect(tg.fileBytes(doc.document!.file_id)?.toString()).toBe('%PDF-1.4 invoice');
 
-      // No outgoing message for the queue's timeout → completed by itself.
+      // From now on a "minute" lasts 300 ms: no outgoing message for the queue's timeout after this
+      // last reply → the chat completes by itself.
+      chat.timing.minuteMs = 300;
+      expect((await t.request('POST', `/api/chats/${chatId}/messages`, { token: op.token, body: { text: 'Anything else?' } })).status).toBe(201);
       const done = await ws.waitFor((e) => e.type === 'chat.completed' && e.data.chatId === chatId, 20_000);
       expect(done.data.completedBy).toBe('timeout');
       const after = await t.request('GET', `/api/chats/${chatId}`, { token: op.token });
@@ -136,6 +139,8 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       await t.request('PUT', '/api/operators/me/status', { token: b.token, body: { status: 'active' } });
       await tg.customerSends(bot.token, { from: { id: 80001, first_name: 'Bob' }, text: 'hi' });
       const first = await Promise.race([wsA.waitFor((e) => e.type === 'chat.offered').then(() => 'A'), wsB.waitFor((e) => e.type === 'chat.offered').then(() => 'B')]);
+      // The first offer's timeout (300 ms) is already scheduled; the next operator gets real minutes.
+      chat.timing.minuteMs = 60_000;
       const [ignorer, taker] = first === 'A' ? [wsA, wsB] : [wsB, wsA];
       const ignorerToken = first === 'A' ? a.token : b.token;
       // Nobody accepts: after the timeout the chat moves to the other operator, the first becomes inactive.
@@ -150,6 +155,7 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       wsA.close();
       wsB.close();
       await t.modules.settings.set('OmniChatOperatorAcceptChatTimeout', null, { actorId: null });
+      chat.timing.minuteMs = 60_000;
     }
   });
 });

@@ -42,7 +42,7 @@ export function monitor(db: DB, fx: Fixture) {
         .execute();
       for (const r of rows) if (Number(r.n) > fx.limits[r.operator_id!]) seen.push(`${r.operator_id}: ${r.n}`);
       polls++;
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
     }
   })();
   return {

@@ -352,14 +352,19 @@ export function createChannelService(deps: ChannelDeps) {
         }
       },
       onError: (_err, explanation) => {
-        void setError(channelId, explanation).catch(() => {});
+        void (async () => {
+          const now = await db.selectFrom('chat_channels').select('mode').where('id', '=', channelId).executeTakeFirst();
+          if (now?.mode === 'polling') await setError(channelId, explanation);
+        })().catch(() => {});
       },
     });
     pollers.set(channelId, { abort, poller });
     void poller.done.then(async (result) => {
       if (pollers.get(channelId)?.poller === poller) pollers.delete(channelId);
       if (result.reason === 'auth' || result.reason === 'webhook-conflict') {
-        await setError(channelId, deps.connectors.telegram.describeError(result.error)).catch(() => {});
+        // A switch to the webhook also ends polling with a conflict: that is no error.
+        const now = await db.selectFrom('chat_channels').select('mode').where('id', '=', channelId).executeTakeFirst().catch(() => undefined);
+        if (now?.mode === 'polling') await setError(channelId, deps.connectors.telegram.describeError(result.error)).catch(() => {});
       }
     });
   }
