@@ -129,7 +129,7 @@ export async function simulate(db: DB, service: RoutingService, fx: Fixture, opt
   }
 
   async function arrivals() {
-    const workers = Array.from({ length: opts.concurrency ?? 10 }, async () => {
+    const workers = Array.from({ length: opts.concurrency ?? 25 }, async () => {
       while (arrived < opts.chats) {
         const n = arrived++;
         const queueId = pick(fx.queueIds);
