@@ -309,6 +309,16 @@ export async function startDovecot(opts: { users: DovecotUser[] }): Promise<Dove
   }
 
   await startOnFreshPorts();
+  // A test runner killed mid-file must not leave a Dovecot (and its temp dir) behind.
+  const onExit = () => {
+    try {
+      if (proc?.pid && proc.exitCode === null) process.kill(proc.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
 
   async function doveadm(args: string[], input?: string | Buffer): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -429,6 +439,7 @@ export async function startDovecot(opts: { users: DovecotUser[] }): Promise<Dove
       await spawnServer();
     },
     async close() {
+      process.removeListener('exit', onExit);
       await killServer();
       rmSync(dir, { recursive: true, force: true });
     },

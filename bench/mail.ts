@@ -1,0 +1,133 @@
+// Mail ingestion benchmark (B3/B5), all in one run against a private real Dovecot:
+//   (a) bare loop: imapflow FETCH 1:* (source) + postal-mime parse, nothing stored;
+//   (b) Switchboard's first sync of the same folder to the API-visible state (rows + files),
+//       as msg/s, the ratio b/a and the peak RSS of this process;
+//   (c) APPEND → `email.received` latency (p50/p95) over 100 messages with the live engine (IDLE).
+// Usage: npm run bench -- mail [--n=10000] [--pg] [--threads=1] [--latency=100]
+import { performance } from 'node:perf_hooks';
+import { ImapFlow } from 'imapflow';
+import PostalMime from 'postal-mime';
+import { simpleParser } from 'mailparser';
+import { startDovecot, type SeedMessage } from '../test/helpers/dovecot.js';
+import { createMailHarness, waitFor } from '../test/fixtures/mail/harness.js';
+import { createMailModule } from '../src/modules/mail/index.js';
+
+const arg = (name: string, def: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? (process.argv.includes(`--${name}`) ? 'true' : def);
+const N = Number(arg('n', '10000'));
+const THREADS = Number(arg('threads', '1'));
+const LAT = Number(arg('latency', '100'));
+const DIALECT = arg('pg', 'false') === 'true' ? 'postgres' : 'sqlite';
+const USER = 'bench@example.test';
+
+// Deterministic pseudo-random so runs are comparable.
+let seed = 42;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const WORDS = ['meeting', 'invoice', 'contract', 'delivery', 'project', 'budget', 'report', 'привет', 'счёт', 'договор', 'встреча', 'Grüße', 'naïve', 'status', 'update', 'quarter'];
+const para = (n: number) => Array.from({ length: n }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(' ');
+
+function makeMessage(i: number): SeedMessage {
+  const kind = rnd();
+  const from = `sender${i % 97}@partner${i % 13}.example`;
+  const head =
+    `From: Sender ${i % 97} <${from}>\r\nTo: ${USER}\r\nCc: team${i % 5}@example.test\r\n` +
+    `Subject: =?UTF-8?B?${Buffer.from(`${para(4)} #${i}`).toString('base64')}?=\r\n` +
+    `Date: ${new Date(Date.UTC(2026, 9, 1) + i * 60_000).toUTCString()}\r\nMessage-ID: <bench-${i}@partner.example>\r\n` +
+    (i % 10 === 3 ? `In-Reply-To: <bench-${i - 1}@partner.example>\r\nReferences: <bench-${i - 1}@partner.example>\r\n` : '') +
+    `MIME-Version: 1.0\r\n`;
+  let raw: string;
+  if (kind < 0.65) {
+    raw = head + `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${Array.from({ length: 8 }, () => para(40)).join('\r\n\r\n')}\r\n`;
+  } else if (kind < 0.9) {
+    const text = Array.from({ length: 5 }, () => para(40)).join('\r\n\r\n');
+    raw =
+      head +
+      `Content-Type: multipart/alternative; boundary="alt${i}"\r\n\r\n--alt${i}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n` +
+      `--alt${i}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n<html><body><p>${text.replace(/\r\n\r\n/g, '</p><p>')}</p></body></html>\r\n--alt${i}--\r\n`;
+  } else {
+    const att = Buffer.alloc(6000, i % 251).toString('base64').replace(/.{76}/g, '$&\r\n');
+    raw =
+      head +
+      `Content-Type: multipart/mixed; boundary="mix${i}"\r\n\r\n--mix${i}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${para(60)}\r\n` +
+      `--mix${i}\r\nContent-Type: application/pdf; name="doc-${i}.pdf"\r\nContent-Disposition: attachment; filename="doc-${i}.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${att}\r\n--mix${i}--\r\n`;
+  }
+  return { raw, flags: rnd() < 0.6 ? ['\\Seen'] : [] };
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+async function main() {
+  const dc = await startDovecot({ users: [{ user: USER, password: 'bench-pw' }] });
+  try {
+    console.log(`seeding ${N} messages…`);
+    const msgs = Array.from({ length: N }, (_, i) => makeMessage(i));
+    const bytes = msgs.reduce((a, m) => a + Buffer.byteLength(m.raw), 0);
+    await dc.seedMaildir(USER, 'INBOX', msgs);
+    console.log(`seeded: ${N} messages, avg ${(bytes / N / 1024).toFixed(1)} KB, ${msgs.filter((m) => String(m.raw).includes('multipart/mixed')).length} with attachments`);
+
+    // (a) bare loop — and the parser choice: postal-mime vs mailparser on the same sources.
+    const bare = async (parse: (b: Buffer) => Promise<unknown>) => {
+      const c = new ImapFlow({ host: dc.host, port: dc.port, secure: false, doSTARTTLS: false, auth: { user: USER, pass: 'bench-pw' }, logger: false });
+      await c.connect();
+      await c.mailboxOpen('INBOX', { readOnly: true });
+      const t0 = performance.now();
+      let n = 0;
+      for await (const m of c.fetch('1:*', { uid: true, flags: true, source: true }, { uid: true })) {
+        await parse(m.source!);
+        n++;
+      }
+      const s = (performance.now() - t0) / 1000;
+      await c.logout();
+      return { n, rate: n / s, s };
+    };
+    const a = await bare((b) => PostalMime.parse(b));
+    console.log(`(a) bare imapflow fetch + postal-mime parse: ${a.n} msgs in ${a.s.toFixed(1)} s = ${a.rate.toFixed(0)} msg/s`);
+    const am = await bare((b) => simpleParser(b));
+    console.log(`    same loop with mailparser: ${am.rate.toFixed(0)} msg/s (postal-mime is ${(a.rate / am.rate).toFixed(2)}x)`);
+
+    // (b) Switchboard first sync.
+    const h = await createMailHarness(DIALECT as 'sqlite' | 'postgres');
+    const mb = h.directory.add({ dovecot: dc, user: USER });
+    const mail = createMailModule(h.platform, { directory: h.directory, getSyncIntervalMinutes: async () => 10 }, { parseThreads: THREADS, tickMs: 200, pollMs: 30_000 });
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const rssBefore = process.memoryUsage().rss;
+    const t0 = performance.now();
+    const res = await mail.service.syncMailbox(mb.id);
+    const visible = await h.db.db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).where('mailbox_id', '=', mb.id).executeTakeFirstOrThrow();
+    const bs = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    const rate = Number(visible.n) / bs;
+    console.log(`(b) Switchboard first sync (${DIALECT}, parse threads ${THREADS}): ${visible.n} emails visible in ${bs.toFixed(1)} s = ${rate.toFixed(0)} msg/s; fetched ${res?.fetched}`);
+    console.log(`    ratio b/a = ${((rate / a.rate) * 100).toFixed(0)} % (target ≥ 85 %)`);
+    console.log(`    peak RSS ${(peak / 1048576).toFixed(0)} MB (before sync ${(rssBefore / 1048576).toFixed(0)} MB; target < 300 MB)`);
+
+    // (c) APPEND → email.received latency with the live engine.
+    await mail.start({ worker: true, scheduler: false });
+    await waitFor(() => mail.service.engine.liveMailboxes().includes(mb.id), 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const lat: number[] = [];
+    for (let i = 0; i < LAT; i++) {
+      const subject = `latency-${i}`;
+      const t = Date.now();
+      await dc.append(USER, 'INBOX', `From: live@example.org\r\nTo: ${USER}\r\nSubject: ${subject}\r\nMessage-ID: <lat-${i}@example.org>\r\n\r\nping\r\n`);
+      const ev = await waitFor(() => h.events.find((e) => e.event.type === 'email.received' && (e.event.data as { subject: string }).subject === subject), 30_000, 5);
+      lat.push(ev!.at - t);
+    }
+    console.log(`(c) APPEND → email.received over ${LAT}: p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${Math.max(...lat)} ms (target p95 ≤ 2000 ms)`);
+    await mail.stop();
+    await h.close();
+  } finally {
+    await dc.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
