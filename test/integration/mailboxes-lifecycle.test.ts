@@ -121,8 +121,13 @@ describe.each(DIALECTS)('mailbox lifecycle on %s', (dialect) => {
     expect(bad.status).toBe(400);
     const period = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { loadPeriod: 'year' } });
     expect(period.status).toBe(400);
+    const jobs = async () => (await t.db.db.selectFrom('jobs').select('data').where('name', '=', 'mail.mailbox-changed').execute()).filter((j) => JSON.parse(j.data).mailboxId === mailboxId).length;
+    const before = await jobs();
     const back = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { autoLoad: true, sendEnabled: true } });
     expect(back.body.settings).toMatchObject({ autoLoad: true, sendEnabled: true, loadPeriod: '3months' });
+    expect(await jobs()).toBe(before + 1); // autoLoad matters to the sync
+    await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { alias: 'Ann from Acme', useSignature: true } });
+    expect(await jobs()).toBe(before + 1); // send settings are read at send time: no job
   });
 
   it('re-verifies a password change and keeps the old password when the new one is wrong', async () => {

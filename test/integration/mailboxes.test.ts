@@ -19,6 +19,11 @@ let smtp: TestSmtpServer;
 
 beforeAll(async () => {
   [dc, smtp] = await Promise.all([startDovecot({ users: [ANN, CAROL] }), startSmtpServer({ mode: 'starttls', users: [ANN, CAROL] })]);
+  await dc.append(
+    ANN.user,
+    'INBOX',
+    `From: Bob <bob@client.test>\r\nTo: ann@acme.test\r\nSubject: Welcome aboard e2e\r\nMessage-ID: <e2e-1@client.test>\r\nDate: ${new Date().toUTCString()}\r\n\r\nHello Ann\r\n`,
+  );
 });
 afterAll(async () => {
   await Promise.all([dc?.close(), smtp?.close()]);
@@ -152,6 +157,18 @@ describe.each(DIALECTS)('mailboxes on %s', (dialect) => {
     expect((await t.request('GET', '/api/notifications?unread=true', { token: ann.token })).body.items).toEqual([]);
     // Another user cannot mark it.
     expect((await t.request('POST', `/api/notifications/${note.id}/read`, { token: other.token })).status).toBe(404);
+  });
+
+  it('hands over to the mail module: mail already on the server shows up in the API (B1 end to end)', async () => {
+    const until = Date.now() + 40_000;
+    let body = '';
+    while (Date.now() < until) {
+      const r = await t.request('GET', `/api/emails?mailboxId=${mailboxId}`, { token: ann.token });
+      body = JSON.stringify(r.body);
+      if (r.status === 200 && body.includes('Welcome aboard e2e')) break;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(body).toContain('Welcome aboard e2e');
   });
 
   it('refuses the same address twice for one user (409) but lets another user add it (B2)', async () => {

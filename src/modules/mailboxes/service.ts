@@ -266,7 +266,14 @@ export function createMailboxesService(deps: MailboxesServiceDeps) {
         ...(reverified ? { status: 'active', status_reason: null } : {}),
       };
       await db.updateTable('mailboxes').set(next).where('id', '=', id).execute();
-      await changed(id);
+      // Send settings are read at send time; only what the sync uses needs the mail module's attention.
+      const syncRelevant =
+        reverified ||
+        settings.loadPeriod !== current.loadPeriod ||
+        settings.autoLoad !== current.autoLoad ||
+        settings.allFolders !== current.allFolders ||
+        JSON.stringify(settings.selectedFolders) !== JSON.stringify(current.selectedFolders);
+      if (syncRelevant) await changed(id);
       return viewOf({ ...row, ...next } as MailboxesTable);
     },
 
