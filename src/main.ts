@@ -19,6 +19,7 @@ import { createJobQueue } from './platform/jobs/index.js';
 import { createEventBus } from './platform/events/index.js';
 import { createRealtimeHub, type RealtimeHub } from './platform/realtime/index.js';
 import { createApp, type App } from './platform/http/app.js';
+import { registerConsole } from './platform/http/console.js';
 import { migrations } from './migrations.js';
 import type { Database } from './schema.js';
 import { createAuthenticator, createIdentityService, registerIdentityRoutes, type IdentityService } from './modules/identity/index.js';
@@ -184,14 +185,11 @@ export async function startSwitchboard(config: Config, opts: StartOptions = {}):
   };
 }
 
-/** Serves the built console (dist/web) at / when it exists; the API works without it. */
+/** Serves the built console (dist/web) at /; without a build, / explains how to build it. */
 async function registerConsoleIfBuilt(app: App, logger: Logger) {
   const distDir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'dist', 'web');
   try {
-    // Loaded by path so the API still starts from a checkout where the console module is absent.
-    const consoleModule = './platform/http/console.js';
-    const mod = (await import(consoleModule).catch(() => null)) as null | { registerConsole(app: App, o: { distDir: string }): Promise<void> };
-    if (mod) await mod.registerConsole(app, { distDir });
+    await registerConsole(app, { distDir });
   } catch (e) {
     logger.warn({ err: e }, 'console not served');
   }
