@@ -295,12 +295,18 @@ describe.each(DIALECTS)('CRM service on %s', (dialect) => {
     const a1 = await crm.createAccount(alice, { name: 'Twin Corp' });
     const a2 = await crm.createAccount(bob, { name: 'twin corp' });
     expect(await crm.getAccountByName('Twin Corp')).toBeNull();
-    expect((await crm.findAccountsByName('TWIN CORP')).map((a) => a.id)).toEqual([a1.id, a2.id]);
+    expect((await crm.findAccountsByName('TWIN CORP')).map((a) => a.id).sort()).toEqual([a1.id, a2.id].sort());
     expect(await crm.accountForCompany(alice, 'Twin Corp')).toBe(a1.id);
     expect(await crm.accountForCompany(bob, 'Twin Corp')).toBe(a2.id);
     expect(await crm.accountForCompany(carol, 'Twin Corp')).toBeNull();
     expect(await crm.accountForCompany(admin, 'Twin Corp')).toBeNull();
     expect(await crm.accountForCompany(alice, 'No Such Co')).toBeNull();
+    // The only account with the name links even when the importer cannot see it (C2); the sync says so explicitly.
+    const hidden = await crm.createAccount(carol, { name: 'Hidden Only Inc' });
+    const linked = await crm.accountForCompany(bob, 'Hidden Only Inc');
+    expect(linked).toBe(hidden.id);
+    await expect(crm.createContact(bob, { name: 'Imported', accountId: linked })).rejects.toMatchObject({ statusCode: 400 });
+    expect((await crm.createContact(bob.id, { name: 'Imported', accountId: linked }, { anyAccount: true })).accountId).toBe(hidden.id);
   });
 
   it('lists contacts for exports by type, group and change time, and keeps tombstones of deletions', async () => {

@@ -53,6 +53,14 @@ export interface ContactListQuery {
   cursor?: string;
 }
 
+export interface WriteOptions {
+  /**
+   * Link an account the acting user cannot see. Only for syncs that chose it by a rule of their
+   * own — C2 links an imported contact to the one account with its company name, visible or not.
+   */
+  anyAccount?: boolean;
+}
+
 export interface EmailMatch {
   email: string;
   contactId: string;
@@ -171,9 +179,9 @@ export function createContactsService(ctx: CrmContext) {
       .execute();
   }
 
-  async function create(user: AccessUser, raw: unknown, extra?: (trx: DB, contactId: string) => Promise<void>): Promise<ContactView> {
+  async function create(user: AccessUser, raw: unknown, opts: WriteOptions = {}, extra?: (trx: DB, contactId: string) => Promise<void>): Promise<ContactView> {
     const input = parseInput(contactCreate, raw);
-    if (input.accountId) await assertVisibleRecords(db, user, 'account', [input.accountId], 'accountId');
+    if (input.accountId) await assertVisibleRecords(db, user, 'account', [input.accountId], 'accountId', opts.anyAccount);
     if (input.ownerId) await assertUsers(db, [input.ownerId], 'ownerId');
     const tags = await loadApplicableTags(db, user, input.tagIds ?? []);
     const emails = normalizeEmails(input.emails ?? []);
@@ -206,11 +214,11 @@ export function createContactsService(ctx: CrmContext) {
     return present(id, user);
   }
 
-  async function update(user: AccessUser, id: string, raw: unknown): Promise<ContactView> {
+  async function update(user: AccessUser, id: string, raw: unknown, opts: WriteOptions = {}): Promise<ContactView> {
     const patch = parseInput(contactPatch, raw);
     await requireAccess(ctx, user, 'contact', id, patch.ownerId !== undefined ? 'owner' : 'edit');
     const before = await db.selectFrom('crm_contacts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    if (patch.accountId) await assertVisibleRecords(db, user, 'account', [patch.accountId], 'accountId');
+    if (patch.accountId) await assertVisibleRecords(db, user, 'account', [patch.accountId], 'accountId', opts.anyAccount);
     if (patch.ownerId) await assertUsers(db, [patch.ownerId], 'ownerId');
     const tags = patch.tagIds ? await loadApplicableTags(db, user, patch.tagIds) : null;
     const emails = patch.emails ? normalizeEmails(patch.emails) : null;
@@ -328,7 +336,7 @@ export function createContactsService(ctx: CrmContext) {
     const name = (clean(input.name) || username || `${input.channel} ${input.externalId}`).slice(0, 200).trim();
     const owner: AccessUser = { id: ownerId, roleIds: [], operations: [] };
     try {
-      const contact = await create(owner, { name, type: 'customer', ownerId }, async (trx, contactId) => {
+      const contact = await create(owner, { name, type: 'customer', ownerId }, {}, async (trx, contactId) => {
         await trx
           .insertInto('contact_channels')
           .values({ channel: input.channel, external_id: input.externalId, contact_id: contactId, username, created_at: nowIso() })

@@ -4,7 +4,7 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { DB } from '../../schema.js';
 import type { Dialect } from '../../platform/db/index.js';
-import { newId, nowIso, toJson } from '../../platform/db/index.js';
+import { nowIso, toJson } from '../../platform/db/index.js';
 import { errors } from '../../platform/http/errors.js';
 import type { IdentityService } from '../identity/index.js';
 import { accessFilter, RECORD_TABLES, type AccessChecker, type AccessUser, type RecordType } from './access.js';
@@ -53,18 +53,21 @@ export function notFound(type: RecordType, id: string) {
   return errors.notFound(NOT_FOUND_NAMES[type], id);
 }
 
-/** 400 naming `field` unless every id is a record of `type` the user can see. */
-export async function assertVisibleRecords(db: DB, user: AccessUser, type: RecordType, ids: string[], field: string) {
+/**
+ * 400 naming `field` unless every id is a record of `type` the user can see (or, with
+ * `existsOnly`, a record that exists: syncs that already applied their own rule, like C2).
+ */
+export async function assertVisibleRecords(db: DB, user: AccessUser, type: RecordType, ids: string[], field: string, existsOnly = false) {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return;
   const table = RECORD_TABLES[type];
   // Every record table has id and owner_id; the cast only picks one for Kysely's typing.
-  const found = await db
+  let q = db
     .selectFrom(table as 'crm_contacts')
     .select('id')
-    .where('id', 'in', unique)
-    .where(accessFilter(user, type, { id: `${table}.id`, owner: `${table}.owner_id` }))
-    .execute();
+    .where('id', 'in', unique);
+  if (!existsOnly) q = q.where(accessFilter(user, type, { id: `${table}.id`, owner: `${table}.owner_id` }));
+  const found = await q.execute();
   const have = new Set(found.map((r) => r.id));
   const missing = unique.filter((id) => !have.has(id));
   if (missing.length) throw errors.validation([{ field, message: `Unknown ${type} id(s): ${missing.join(', ')}` }]);
@@ -162,10 +165,34 @@ export async function setRecordTags(
   }
 }
 
+let lastMs = 0;
+let seq = 0;
+
+/**
+ * A UUIDv7-style id: millisecond time, then a per-process sequence, then randomness. Timeline
+ * entries sort by (created_at, id); timestamps have millisecond resolution, so events written in
+ * the same millisecond ("created" then "tag added") need ids that keep their order.
+ */
+export function timeOrderedId(): string {
+  const now = Date.now();
+  if (now > lastMs) {
+    lastMs = now;
+    seq = 0;
+  } else if (++seq > 0xfff) {
+    lastMs += 1;
+    seq = 0;
+  }
+  const ts = lastMs.toString(16).padStart(12, '0');
+  const rnd = crypto.getRandomValues(new Uint8Array(8));
+  const hex = [...rnd].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const variant = ((rnd[0] & 0x3) | 0x8).toString(16);
+  return `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${seq.toString(16).padStart(3, '0')}-${variant}${hex.slice(1, 4)}-${hex.slice(4, 16)}`;
+}
+
 export async function recordEvent(trx: DB, type: RecordType, recordId: string, kind: string, actorId: string | null, data: Record<string, unknown> = {}) {
   await trx
     .insertInto('record_events')
-    .values({ id: newId(), record_type: type, record_id: recordId, kind, actor_id: actorId, data: toJson(data), created_at: nowIso() })
+    .values({ id: timeOrderedId(), record_type: type, record_id: recordId, kind, actor_id: actorId, data: toJson(data), created_at: nowIso() })
     .execute();
 }
 

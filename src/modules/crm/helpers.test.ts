@@ -1,7 +1,7 @@
 // Pure helpers of the CRM: domain normalisation, phone digits, primary flags, change diffs.
 import { describe, expect, it } from 'vitest';
 import { normalizeDomain } from './accounts.js';
-import { diffFields, phoneDigits, withPrimary } from './context.js';
+import { diffFields, phoneDigits, timeOrderedId, withPrimary } from './context.js';
 import { accessFilter } from './access.js';
 import { csvCell } from './export.js';
 
@@ -52,5 +52,12 @@ describe('crm helpers', () => {
     expect(csvCell('+7 912')).toBe("'+7 912");
     expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
     expect(csvCell('-2')).toBe("'-2");
+  });
+
+  it('makes event ids that sort in creation order, even within one millisecond', () => {
+    const ids = Array.from({ length: 5000 }, () => timeOrderedId());
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids.slice(0, 10)) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

@@ -9,7 +9,7 @@ import { createCrmService, type CrmService } from './service.js';
 export { createCrmService, type CrmService } from './service.js';
 export { accessFilter, createAccessChecker, isAdmin, RECORD_TYPES, type AccessChecker, type AccessUser, type AccessLevel, type RecordType } from './access.js';
 export type { TimelineSource, TimelineEntry, TimelinePosition, TimelineItem } from './timeline.js';
-export type { EmailMatch, ChannelContactInput, ContactListQuery } from './contacts.js';
+export type { EmailMatch, ChannelContactInput, ContactListQuery, WriteOptions } from './contacts.js';
 export type { ContactView, AccountView, ActivityView, CaseView, TagView, GroupView, ShareView } from './schemas.js';
 export type { CrmTables } from './tables.js';
 

@@ -6,7 +6,7 @@ import { errors } from '../../platform/http/errors.js';
 import type { IdentityService } from '../identity/index.js';
 import { createAccessChecker, type AccessLevel, type AccessUser, type RecordType } from './access.js';
 import type { CrmContext } from './context.js';
-import { createContactsService, type ChannelContactInput, type ContactListQuery, type EmailMatch } from './contacts.js';
+import { createContactsService, type ChannelContactInput, type ContactListQuery, type EmailMatch, type WriteOptions } from './contacts.js';
 import { createAccountsService, type AccountListQuery } from './accounts.js';
 import { createActivitiesService, type ActivityListQuery } from './activities.js';
 import { createCasesService, type CaseListQuery } from './cases.js';
@@ -28,8 +28,8 @@ export interface CrmService {
   /** With `user`: 404 unless the user may see it. Without: a system read (no personal tags shown). */
   getContact(id: string, user?: AccessUser): Promise<ContactView>;
   /** `actor` is a user id (other modules) or an AccessUser (routes); input is validated here. */
-  createContact(actor: string | AccessUser, input: unknown): Promise<ContactView>;
-  updateContact(user: AccessUser, id: string, patch: unknown): Promise<ContactView>;
+  createContact(actor: string | AccessUser, input: unknown, opts?: WriteOptions): Promise<ContactView>;
+  updateContact(user: AccessUser, id: string, patch: unknown, opts?: WriteOptions): Promise<ContactView>;
   deleteContact(user: AccessUser, id: string): Promise<void>;
   /** Every contact holding any of the addresses (case-insensitive), in one indexed query. */
   findContactsByEmails(emails: string[]): Promise<EmailMatch[]>;
@@ -116,8 +116,8 @@ export function createCrmService(deps: { db: DB; dialect: Dialect; identity: Ide
 
     listContacts: contacts.list,
     getContact: contacts.get,
-    createContact: async (actor, input) => contacts.create(await actorOf(actor), input),
-    updateContact: contacts.update,
+    createContact: async (actor, input, opts) => contacts.create(await actorOf(actor), input, opts),
+    updateContact: (user, id, patch, opts) => contacts.update(user, id, patch, opts),
     deleteContact: contacts.remove,
     findContactsByEmails: contacts.findContactsByEmails,
     findOrCreateContactByChannel: contacts.findOrCreateByChannel,
