@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import type { DB } from '../../src/schema.js';
 import { createIdentityService } from '../../src/modules/identity/index.js';
-import type { Fixture, SimResult } from './chat-routing-sim.js';
+import { overLimit, type Fixture, type SimResult } from './chat-routing-sim.js';
 
 /** Replays every operator's accept/complete history: at no moment more in progress than the limit. */
 export async function historyPeaks(db: DB, fx: Fixture): Promise<string[]> {
@@ -34,13 +34,7 @@ export function monitor(db: DB, fx: Fixture) {
   let polls = 0;
   const done = (async () => {
     while (!stop) {
-      const rows = await db
-        .selectFrom('chats')
-        .select(['operator_id', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('state', '=', 'in-progress')
-        .groupBy('operator_id')
-        .execute();
-      for (const r of rows) if (Number(r.n) > fx.limits[r.operator_id!]) seen.push(`${r.operator_id}: ${r.n}`);
+      seen.push(...(await overLimit(db, fx)));
       polls++;
       await new Promise((r) => setTimeout(r, 20));
     }

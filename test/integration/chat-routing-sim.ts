@@ -2,7 +2,7 @@
 // (chat-routing-worker.ts): random arrivals, accepts, ignored offers (their timeouts fired at
 // once), completions and status changes, all concurrently against one database.
 import type { DB } from '../../src/schema.js';
-import { newId, nowIso, type Dialect } from '../../src/platform/db/index.js';
+import { newId, nowIso, sql, type Dialect } from '../../src/platform/db/index.js';
 import { createIdentityService } from '../../src/modules/identity/index.js';
 import { createQueueService } from '../../src/modules/chat/queues.js';
 import { createRoutingService, type RoutingService } from '../../src/modules/chat/routing-service.js';
@@ -102,16 +102,38 @@ export interface SimResult {
   errors: string[];
 }
 
-/** Over-limit operators right now (in-progress chats against each one's limit). */
-export async function overLimit(db: DB, fx: Fixture, userIds?: string[]): Promise<string[]> {
+/**
+ * Load per operator right now — chats in progress and chats shown to them (pending offers) — read
+ * in ONE statement, so it is one consistent snapshot (an accept moves a chat from one to the other).
+ */
+export async function loadsNow(db: DB, userIds?: string[]): Promise<Map<string, { inProgress: number; total: number }>> {
   let q = db
     .selectFrom('chats')
-    .select(['operator_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .select([sql<string>`'c'`.as('k'), 'operator_id as u', (eb) => eb.fn.countAll<number>().as('n')])
     .where('state', '=', 'in-progress')
-    .groupBy('operator_id');
-  if (userIds) q = q.where('operator_id', 'in', userIds);
+    .groupBy('operator_id')
+    .unionAll((eb) => eb.selectFrom('chat_offers').select([sql<string>`'o'`.as('k'), 'user_id as u', (eb2) => eb2.fn.countAll<number>().as('n')]).where('state', '=', 'pending').groupBy('user_id'));
   const rows = await q.execute();
-  return rows.filter((r) => Number(r.n) > (fx.limits[r.operator_id!] ?? 2)).map((r) => `${r.operator_id} has ${r.n} > ${fx.limits[r.operator_id!]}`);
+  const out = new Map<string, { inProgress: number; total: number }>();
+  for (const r of rows) {
+    if (userIds && !userIds.includes(r.u!)) continue;
+    const cur = out.get(r.u!) ?? { inProgress: 0, total: 0 };
+    if (r.k === 'c') cur.inProgress += Number(r.n);
+    cur.total += Number(r.n);
+    out.set(r.u!, cur);
+  }
+  return out;
+}
+
+/** Operators over their limit right now: in progress (H4), or in progress + shown to them. */
+export async function overLimit(db: DB, fx: Fixture, userIds?: string[]): Promise<string[]> {
+  const bad: string[] = [];
+  for (const [u, l] of await loadsNow(db, userIds)) {
+    const limit = fx.limits[u] ?? 2;
+    if (l.inProgress > limit) bad.push(`${u} has ${l.inProgress} chats in progress > ${limit}`);
+    else if (l.total > limit) bad.push(`${u} has ${l.inProgress} in progress + ${l.total - l.inProgress} offered > ${limit}`);
+  }
+  return bad;
 }
 
 export async function simulate(db: DB, service: RoutingService, fx: Fixture, opts: { chats: number; seed: number; concurrency?: number }): Promise<SimResult> {
