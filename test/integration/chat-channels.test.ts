@@ -153,6 +153,42 @@ describe('chat queues and channels (SQLite)', () => {
     expect(tg.webhookInfo(bot.token).url).toBe('');
   });
 
+  it('replies: Telegram flood control → 429 with Retry-After, blocked customer → 502 in plain words; a manager may close any chat', { timeout: 30_000 }, async () => {
+    const { t, tg } = env;
+    // A fresh operator: the one of the earlier tests already holds as many chats as the limit allows.
+    const op = await t.createUser();
+    const bot = tg.createBot({ username: 'flood_bot' });
+    const q = await t.request('POST', '/api/chat-queues', { token: manager.token, body: { name: 'Flood', routingRule: 'to-all', userIds: [op.id] } });
+    await t.request('POST', '/api/chat-channels', { token: manager.token, body: { kind: 'telegram', queueId: q.body.id, token: bot.token, delivery: 'webhook' } });
+    const ws = await openSocket(t.url, op.token);
+    try {
+      await t.request('PUT', '/api/operators/me/status', { token: op.token, body: { status: 'active' } });
+      await tg.customerSends(bot.token, { from: { id: 93001, first_name: 'Fay' }, text: 'hello' });
+      const offered = await ws.waitFor((e) => e.type === 'chat.offered' && e.data.customerName === 'Fay');
+      const chatId = offered.data.chatId;
+      expect((await t.request('POST', `/api/chats/${chatId}/accept`, { token: op.token })).status).toBe(200);
+      // Somebody else's chat: not visible to a plain operator.
+      const other = await t.createUser();
+      expect((await t.request('GET', `/api/chats/${chatId}`, { token: other.token })).status).toBe(404);
+      expect((await t.request('POST', `/api/chats/${chatId}/messages`, { token: other.token, body: { text: 'x' } })).status).toBe(404);
+      tg.inject429(bot.token, { method: 'sendMessage', retryAfter: 7, times: 1 });
+      const limited = await t.request('POST', `/api/chats/${chatId}/messages`, { token: op.token, body: { text: 'too fast' } });
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('7');
+      tg.blockByUser(bot.token, 93001);
+      const blocked = await t.request('POST', `/api/chats/${chatId}/messages`, { token: op.token, body: { text: 'are you there?' } });
+      expect(blocked.status).toBe(502);
+      expect(blocked.body.error.message).toMatch(/blocked the bot/);
+      expect((await t.request('POST', `/api/chats/${chatId}/messages`, { token: op.token, body: { text: '' } })).status).toBe(400);
+      const closed = await t.request('POST', `/api/chats/${chatId}/complete`, { token: manager.token });
+      expect(closed.status).toBe(200);
+      expect(closed.body).toMatchObject({ state: 'completed', completedBy: 'manager' });
+      await ws.waitFor((e) => e.type === 'chat.completed' && e.data.chatId === chatId);
+    } finally {
+      ws.close();
+    }
+  });
+
   it('a channel without chats can be deleted; its secrets go with it', async () => {
     const { t, tg } = env;
     const bot = tg.createBot({ username: 'short_lived_bot' });

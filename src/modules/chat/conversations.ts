@@ -189,6 +189,10 @@ export function createConversationService(deps: ConversationDeps) {
         stored.push({ name: f.fileName, mimeType: f.mimeType, size: put.size, fileKey: put.key, kind });
       }
     } catch (err) {
+      const wait = connector.retryAfter(err);
+      if (wait !== undefined && stored.length === 0 && externalIds.length === 0) {
+        throw errors.tooMany(`Telegram asked to slow down; the message was not sent. Try again in ${wait} s.`, wait);
+      }
       if (stored.length === 0 && externalIds.length === 0) {
         throw errors.upstream('CHANNEL_SEND_FAILED', `The message was not delivered: ${connector.describeError(err)}`);
       }

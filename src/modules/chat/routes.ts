@@ -235,7 +235,10 @@ export function registerChatRoutes(app: App, svc: ChatModuleService) {
   app.post('/api/chats/:id/complete', { schema: { tags: chatsTag, params: idParams, response: { 200: chatView } } }, async (request) => {
     const user = requireUser(request);
     await visibleChat(request, request.params.id);
-    await svc.routing.complete(request.params.id, { kind: 'operator', userId: user.id });
+    const c = await svc.chatView(request.params.id, user.id);
+    // The operator completes their chat; a chat manager may close any chat (e.g. one left behind).
+    if (c.operatorId !== user.id && hasOperation(request, 'CanManageChats')) await svc.routing.complete(request.params.id, { kind: 'system', reason: 'manager' });
+    else await svc.routing.complete(request.params.id, { kind: 'operator', userId: user.id });
     return svc.chatView(request.params.id, user.id);
   });
   app.post(

@@ -101,5 +101,6 @@ export function createTelegramChatConnector(opts: { apiRoot: string; fetchImpl?:
 
     describeError: describeTelegramError,
     isAuthError: (err) => isTelegramError(err) && err.kind === 'auth',
+    retryAfter: (err) => (isTelegramError(err) && err.kind === 'rate-limited' ? (err.retryAfter ?? 1) : undefined),
   };
 }

@@ -62,4 +62,6 @@ export interface ChatConnector {
   describeError(err: unknown): string;
   /** True when the error means the credentials are no longer valid. */
   isAuthError(err: unknown): boolean;
+  /** Seconds the service asked us to wait (flood control), when the error is a rate limit. */
+  retryAfter(err: unknown): number | undefined;
 }
