@@ -49,6 +49,10 @@ describe('chat queues and channels (SQLite)', () => {
     expect((await t.request('GET', '/api/chat-queues/not-a-uuid', { token: op.token })).status).toBe(400);
     expect((await t.request('GET', '/api/chat-queues/00000000-0000-4000-8000-000000000000', { token: op.token })).status).toBe(404);
     expect((await t.request('DELETE', `/api/chat-queues/${second.body.id}`, { token: manager.token })).status).toBe(204);
+    // Every chat route is in the published OpenAPI document.
+    const doc = await t.request('GET', '/api/openapi.json');
+    expect(doc.status).toBe(200);
+    for (const path of ['/api/chat-queues', '/api/chat-channels/{id}', '/api/operators/me/status', '/api/chats/{id}/messages', '/api/chat-settings']) expect(Object.keys(doc.body.paths)).toContain(path);
   });
 
   it('a rejected bot token is a 400 in plain words; the token is never returned', async () => {
