@@ -193,6 +193,40 @@ describe('chat queues and channels (SQLite)', () => {
     }
   });
 
+  it('a burst of one customer\'s messages is stored in the order sent', { timeout: 30_000 }, async () => {
+    const { t, tg } = env;
+    const bot = tg.createBot({ username: 'burst_bot' });
+    const q = await t.request('POST', '/api/chat-queues', { token: manager.token, body: { name: 'Burst', routingRule: 'to-all' } });
+    const ch = await t.request('POST', '/api/chat-channels', { token: manager.token, body: { kind: 'telegram', queueId: q.body.id, token: bot.token, delivery: 'webhook' } });
+    const texts = Array.from({ length: 30 }, (_, i) => `part ${i + 1}`);
+    await Promise.all(texts.map((text) => tg.customerSends(bot.token, { from: { id: 94001, first_name: 'Burst' }, text })));
+    const stored = await waitUntil(async () => {
+      const rows = await t.db.db
+        .selectFrom('chat_messages')
+        .select(['text'])
+        .where('channel_id', '=', ch.body.id)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.length === texts.length ? rows : null;
+    });
+    expect(stored.map((r) => r.text)).toEqual(texts);
+
+    // Stored updates whose jobs are claimed newest first are still processed oldest update first.
+    const order = `${ch.body.id}:94002`;
+    const rows: string[] = [];
+    for (let i = 20; i >= 1; i--) {
+      const update = { update_id: 880000 + i, message: { message_id: 500 + i, date: 1700000000, chat: { id: 94002, type: 'private', first_name: 'Late' }, from: { id: 94002, is_bot: false, first_name: 'Late' }, text: `late ${i}` } };
+      rows.push((await env.chat.channels.persistUpdate(ch.body.id, String(update.update_id), update, order))!);
+    }
+    for (const id of rows) await t.platform.jobs.enqueue('chat.inbound', { id, order }, { jobKey: `chat-inbound:${id}` });
+    const late = await waitUntil(async () => {
+      const r = await t.db.db.selectFrom('chat_messages').select(['text']).where('channel_id', '=', ch.body.id).where('text', 'like', 'late %').orderBy('created_at').orderBy('id').execute();
+      return r.length === 20 ? r : null;
+    });
+    expect(late.map((r) => r.text)).toEqual(Array.from({ length: 20 }, (_, i) => `late ${i + 1}`));
+  });
+
   it('a channel without chats can be deleted; its secrets go with it', async () => {
     const { t, tg } = env;
     const bot = tg.createBot({ username: 'short_lived_bot' });

@@ -202,12 +202,12 @@ export function createChannelService(deps: ChannelDeps) {
   }
 
   /** Persists a raw update; null when this update was already stored (duplicate delivery). */
-  async function persistUpdate(channelId: string, updateId: string, payload: unknown): Promise<string | null> {
+  async function persistUpdate(channelId: string, updateId: string, payload: unknown, orderKey: string | null = null): Promise<string | null> {
     const id = newId();
     try {
       await db
         .insertInto('chat_inbound_updates')
-        .values({ id, channel_id: channelId, external_update_id: updateId, payload: toJson(payload), state: 'pending', error: null, received_at: nowIso(), processed_at: null })
+        .values({ id, channel_id: channelId, external_update_id: updateId, order_key: orderKey, payload: toJson(payload), state: 'pending', error: null, received_at: nowIso(), processed_at: null })
         .execute();
       return id;
     } catch (err) {
@@ -274,11 +274,49 @@ export function createChannelService(deps: ChannelDeps) {
     if (!cached.secret || !connectorOf(kind).verifyWebhook(headers, cached.secret)) return 401;
     const updateId = (body as { update_id?: unknown } | null)?.update_id;
     if (typeof updateId !== 'number' || !Number.isSafeInteger(updateId)) return 400;
-    const rowId = await persistUpdate(channelId, String(updateId), body);
+    const parsed = connectorOf(kind).parseInbound(body);
+    const order = parsed.kind === 'message' ? `${channelId}:${parsed.message.externalChatId}` : null;
+    const rowId = await persistUpdate(channelId, String(updateId), body, order);
     if (rowId) {
-      await deps.jobs.enqueue(INBOUND_JOB, { id: rowId }, { jobKey: `chat-inbound:${rowId}`, attempts: 6, backoff: { type: 'exponential', delayMs: 1000 } });
+      await deps.jobs.enqueue(INBOUND_JOB, { id: rowId, order }, { jobKey: `chat-inbound:${rowId}`, attempts: 6, backoff: { type: 'exponential', delayMs: 1000 } });
     }
     return 200;
+  }
+
+  /**
+   * The job of one stored update. Jobs run several at a time and may be claimed in any order, so
+   * the job processes every pending update of its conversation, oldest update_id first, one
+   * conversation at a time in this process: messages are stored in the order the customer sent them.
+   */
+  async function processInOrder(rowId: string, order: string | null | undefined, opts: { lastAttempt?: boolean } = {}): Promise<void> {
+    if (!order) return processUpdate(rowId, opts);
+    return inOrder(order, async () => {
+      const rows = await db
+        .selectFrom('chat_inbound_updates')
+        .select(['id', 'external_update_id'])
+        .where('order_key', '=', order)
+        .where('state', '=', 'pending')
+        .execute();
+      rows.sort((a, b) => a.external_update_id.length - b.external_update_id.length || (a.external_update_id < b.external_update_id ? -1 : a.external_update_id > b.external_update_id ? 1 : 0));
+      for (const r of rows) await processUpdate(r.id, r.id === rowId ? opts : {});
+    });
+  }
+
+  /**
+   * Inbound jobs run several at a time; messages of ONE conversation must still be stored in the
+   * order they arrived. Handlers register here synchronously when they start (in claim order), so
+   * a conversation's updates run one after another in this process.
+   */
+  const chains = new Map<string, Promise<void>>();
+  function inOrder(key: string, fn: () => Promise<void>): Promise<void> {
+    const prev = chains.get(key) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(fn);
+    const tail = next.catch(() => {});
+    chains.set(key, tail);
+    void tail.then(() => {
+      if (chains.get(key) === tail) chains.delete(key);
+    });
+    return next;
   }
 
   // --- polling supervisor (worker role) ---
@@ -337,7 +375,8 @@ export function createChannelService(deps: ChannelDeps) {
       timeoutSeconds: tuning.pollTimeoutSeconds,
       onUpdates: async (updates) => {
         for (const u of updates) {
-          const rowId = await persistUpdate(channelId, String(u.update_id), u);
+          const p = deps.connectors.telegram.parseInbound(u);
+          const rowId = await persistUpdate(channelId, String(u.update_id), u, p.kind === 'message' ? `${channelId}:${p.message.externalChatId}` : null);
           if (rowId) {
             try {
               await processUpdate(rowId);
@@ -373,14 +412,14 @@ export function createChannelService(deps: ChannelDeps) {
   async function retryPendingUpdates(olderThanMs = 60_000): Promise<number> {
     const rows = await db
       .selectFrom('chat_inbound_updates')
-      .select('id')
+      .select(['id', 'order_key'])
       .where('state', '=', 'pending')
       .where('received_at', '<', nowIso(new Date(Date.now() - olderThanMs)))
       .orderBy('received_at')
       .limit(200)
       .execute();
     for (const r of rows) {
-      await deps.jobs.enqueue(INBOUND_JOB, { id: r.id }, { jobKey: `chat-inbound:${r.id}`, attempts: 6, backoff: { type: 'exponential', delayMs: 1000 } });
+      await deps.jobs.enqueue(INBOUND_JOB, { id: r.id, order: r.order_key }, { jobKey: `chat-inbound:${r.id}`, attempts: 6, backoff: { type: 'exponential', delayMs: 1000 } });
     }
     return rows.length;
   }
@@ -453,6 +492,7 @@ export function createChannelService(deps: ChannelDeps) {
     configureDelivery,
     acceptWebhook,
     processUpdate,
+    processInOrder,
     persistUpdate,
     retryPendingUpdates,
     checkChannels,

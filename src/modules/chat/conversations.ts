@@ -41,6 +41,16 @@ export interface StoredInboundFile {
   kind: 'photo' | 'document';
 }
 
+/**
+ * A message time strictly after the chat's previous message: messages are listed by time, and two
+ * messages processed within the same millisecond must still keep their order.
+ */
+export function laterThan(prev: string | null | undefined, now = new Date()): string {
+  const t = nowIso(now);
+  if (!prev || t > prev) return t;
+  return nowIso(new Date(new Date(prev).getTime() + 1));
+}
+
 export function messageView(m: ChatMessagesTable): MessageView {
   return {
     id: m.id,
@@ -132,23 +142,24 @@ export function createConversationService(deps: ConversationDeps) {
       }
     }
     const messageId = newId();
+    const at = newChat ? now : laterThan(chat.last_message_at);
     const text = m.unsupported.length && !m.text && !files.length ? `[${m.unsupported.join(', ')} — not supported by Switchboard]` : m.text;
     try {
       await db
         .insertInto('chat_messages')
         .values({
           id: messageId, chat_id: chat.id, channel_id: channel.id, direction: 'in', author_user_id: null, text, files: '[]',
-          external_update_id: m.updateId, external_message_id: m.externalMessageId, delivery: null, send_error: null, created_at: now,
+          external_update_id: m.updateId, external_message_id: m.externalMessageId, delivery: null, send_error: null, created_at: at,
         })
         .execute();
     } catch (err) {
       if (isUniqueViolation(err)) return { chatId: chat.id, duplicate: true, newChat: false };
       throw err;
     }
-    const fileViews = files.length ? await insertFiles(chat.id, messageId, files, now) : [];
+    const fileViews = files.length ? await insertFiles(chat.id, messageId, files, at) : [];
     if (fileViews.length) await db.updateTable('chat_messages').set({ files: toJson(fileViews) }).where('id', '=', messageId).execute();
-    if (!newChat) await db.updateTable('chats').set({ last_incoming_at: now, last_message_at: now }).where('id', '=', chat.id).execute();
-    const view: MessageView = { id: messageId, chatId: chat.id, direction: 'in', authorUserId: null, text, files: fileViews, createdAt: now };
+    if (!newChat) await db.updateTable('chats').set({ last_incoming_at: at, last_message_at: at }).where('id', '=', chat.id).execute();
+    const view: MessageView = { id: messageId, chatId: chat.id, direction: 'in', authorUserId: null, text, files: fileViews, createdAt: at };
     if (newChat) {
       await deps.routing.routeQueue(channel.queue_id);
     } else {
@@ -199,7 +210,8 @@ export function createConversationService(deps: ConversationDeps) {
       // Part went out (text, some files): keep what was sent and report the rest.
       throw errors.upstream('CHANNEL_SEND_PARTIAL', `Only part of the message was delivered: ${connector.describeError(err)}`);
     }
-    const now = nowIso();
+    const latest = await db.selectFrom('chats').select('last_message_at').where('id', '=', chat.id).executeTakeFirst();
+    const now = laterThan(latest?.last_message_at);
     const messageId = newId();
     await db
       .insertInto('chat_messages')

@@ -31,9 +31,9 @@ export function createChatModule(platform: Platform, deps: ChatDeps & { crm: Tim
   const service = createChatModuleService(platform, deps);
   const { jobs, db } = platform;
 
-  jobs.define<{ id: string }>(INBOUND_JOB, async (data, ctx) => {
-    await service.channels.processUpdate(data.id, { lastAttempt: ctx.isLastAttempt });
-  }, { concurrency: 8 });
+  jobs.define<{ id: string; order?: string | null }>(INBOUND_JOB, (data, ctx) => service.channels.processInOrder(data.id, data.order, { lastAttempt: ctx.isLastAttempt }), {
+    concurrency: 8,
+  });
   jobs.define<{ offerId: string }>(OFFER_TIMEOUT_JOB, async (data) => {
     await service.routing.expireOffer(data.offerId);
   });

@@ -153,4 +153,12 @@ export const chatMigrations: Record<string, Migration> = {
       await db.schema.alterTable('chat_channels').addColumn('delivery', 'varchar(20)', (c) => c.notNull().defaultTo('auto')).execute();
     },
   },
+  '0502_chat_inbound_order': {
+    async up(db: Kysely<any>) {
+      // The conversation an update belongs to (`<channel>:<external chat>`), so the updates of one
+      // conversation are processed in update_id order even when jobs run concurrently.
+      await db.schema.alterTable('chat_inbound_updates').addColumn('order_key', 'varchar(200)').execute();
+      await db.schema.createIndex('chat_inbound_updates_order_idx').on('chat_inbound_updates').columns(['order_key', 'state']).execute();
+    },
+  },
 };

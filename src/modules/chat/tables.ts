@@ -68,6 +68,8 @@ export interface ChatInboundUpdatesTable {
   id: string;
   channel_id: string;
   external_update_id: string;
+  /** `<channel_id>:<external chat id>` (0502): updates of one conversation are processed in update_id order. */
+  order_key: string | null;
   /** JSON text of the update as received. */
   payload: string;
   state: 'pending' | 'processed' | 'failed' | 'ignored';
