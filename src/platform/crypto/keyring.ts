@@ -27,7 +27,7 @@ export function loadKeyRing(dataDir: string, envKey?: string, env: NodeJS.Proces
   }
   const file = join(dataDir, KEY_FILE);
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeKeyFile(file, [generateKey()]);
   }
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as KeyFile;

@@ -61,7 +61,8 @@ export async function openDatabase<DB>(opts: OpenDbOptions): Promise<DbHandle<DB
   const file = opts.sqliteFile ?? 'switchboard.db';
   let path = file;
   if (file !== ':memory:') {
-    mkdirSync(opts.dataDir, { recursive: true });
+    // The data dir holds the database and attachments: private to the service user when we create it.
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     path = join(opts.dataDir, file);
   }
   const sqlite = new BetterSqlite3(path);
