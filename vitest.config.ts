@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['node_modules', 'dist', 'web/**'],
+    globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     // Two cores: more parallel files only make the real servers (Dovecot, PostgreSQL) contend.
     maxWorkers: 2,

@@ -41,3 +41,12 @@ export function hasRedis(): Promise<boolean> {
   if (!cache.has('redis')) cache.set('redis', check('redis'));
   return cache.get('redis')!;
 }
+
+/** Dovecot for the IMAP suites: skipped with a warning when missing, or failing when required. */
+export async function hasDovecot(): Promise<boolean> {
+  const { existsSync } = await import('node:fs');
+  const ok = existsSync(process.env.DOVECOT_BIN ?? '/usr/sbin/dovecot');
+  if (!ok && REQUIRE_SERVICES) throw new Error('Dovecot is required (SWITCHBOARD_REQUIRE_SERVICES=1) but /usr/sbin/dovecot is missing (apt-get install dovecot-imapd)');
+  if (!ok) console.warn('[switchboard tests] SKIPPED: IMAP suites — Dovecot is not installed (apt-get install -y dovecot-imapd)');
+  return ok;
+}
