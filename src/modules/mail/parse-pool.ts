@@ -1,8 +1,11 @@
-// Parsing runs either inline or on a small pool of worker threads. On the 2-core reference
-// machine the pool lets MIME decoding overlap with IMAP I/O and database writes on the main
-// thread (measured in bench/mail.ts); with `threads: 0` everything stays inline.
+// Parsing runs either inline or on a small pool of worker threads. The worker only runs
+// postal-mime's MIME decoding (the expensive part) and hands the result back; mapping and the
+// fallback for unparseable messages stay here. The worker body is plain CommonJS evaluated from
+// a string, so it works the same from TypeScript sources (tests, tsx) and from the built dist.
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { parseMessage, type ParsedMail } from './parse.js';
+import type { Email } from 'postal-mime';
+import { LIMITS, fallbackParse, fromPostal, parseMessage, type ParsedMail } from './parse.js';
 
 export interface Parser {
   parse(raw: Buffer): Promise<ParsedMail>;
@@ -13,29 +16,45 @@ export function createInlineParser(): Parser {
   return { parse: (raw) => parseMessage(raw), close: async () => {} };
 }
 
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const PostalMime = require(workerData.postalPath);
+parentPort.on('message', async (msg) => {
+  try {
+    const email = await PostalMime.parse(msg.raw, workerData.options);
+    const transfer = [];
+    for (const a of email.attachments) if (a.content instanceof ArrayBuffer && !transfer.includes(a.content)) transfer.push(a.content);
+    parentPort.postMessage({ id: msg.id, email }, transfer);
+  } catch (err) {
+    parentPort.postMessage({ id: msg.id, error: String((err && err.message) || err) });
+  }
+});
+`;
+
 export function createParserPool(threads: number): Parser {
   if (threads <= 0) return createInlineParser();
-  const self = new URL(import.meta.url);
-  const isTs = self.pathname.endsWith('.ts');
-  const workerUrl = new URL(isTs ? './parse-worker.ts' : './parse-worker.js', self);
+  const postalPath = createRequire(import.meta.url).resolve('postal-mime');
   type Pending = { resolve: (p: ParsedMail) => void; reject: (e: unknown) => void; raw: Buffer };
   const workers: { w: Worker; pending: Map<number, Pending> }[] = [];
   let seq = 0;
   let rr = 0;
   let closed = false;
   const spawn = () => {
-    // Running from TypeScript sources (tests, tsx): the worker needs the tsx loader as well.
-    const w = new Worker(workerUrl, isTs ? { execArgv: [...process.execArgv.filter((a) => !a.startsWith('--inspect')), '--import', 'tsx'] } : {});
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { postalPath, options: { ...LIMITS, attachmentEncoding: 'arraybuffer' } } });
     w.unref();
     const entry = { w, pending: new Map<number, Pending>() };
-    w.on('message', (m: { id: number; parsed: ParsedMail }) => {
+    w.on('message', (m: { id: number; email?: Email; error?: string }) => {
       const p = entry.pending.get(m.id);
       if (!p) return;
       entry.pending.delete(m.id);
-      p.resolve(m.parsed);
+      try {
+        p.resolve(m.email ? fromPostal(m.email) : fallbackParse(p.raw, m.error ?? 'unparseable message'));
+      } catch (err) {
+        p.resolve(fallbackParse(p.raw, (err as Error).message));
+      }
     });
     const fail = () => {
-      // A crashed worker must not lose messages: parse them inline instead.
+      // A crashed worker must not lose messages: parse its pending ones inline.
       const i = workers.indexOf(entry);
       if (i >= 0) workers.splice(i, 1);
       for (const p of entry.pending.values()) parseMessage(p.raw).then(p.resolve, p.reject);
@@ -43,8 +62,8 @@ export function createParserPool(threads: number): Parser {
       if (!closed) workers.push(spawn());
     };
     w.on('error', fail);
-    w.on('exit', (code) => {
-      if (!closed && code !== 0) fail();
+    w.on('exit', () => {
+      if (!closed) fail();
     });
     return entry;
   };
@@ -56,7 +75,8 @@ export function createParserPool(threads: number): Parser {
       const id = ++seq;
       return new Promise<ParsedMail>((resolve, reject) => {
         entry.pending.set(id, { resolve, reject, raw });
-        entry.w.postMessage({ id, raw });
+        // Copy: the fetched Buffer may share a pooled ArrayBuffer we must not detach.
+        entry.w.postMessage({ id, raw: new Uint8Array(raw) });
       });
     },
     async close() {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { messageIdList, messageKey, normaliseMessageId, parseMessage } from './parse.js';
+import { createParserPool } from './parse-pool.js';
 import { replyReferences, replySubject, signatureParts } from './send.js';
 import { batchBySize, uidSet } from '../../connectors/imap/client.js';
 import { classifySmtpError } from '../../connectors/smtp/index.js';
@@ -28,6 +29,18 @@ describe('message identity', () => {
     expect(p.parseError).toBeTruthy();
     expect(p.subject).toBe('Привет');
     expect(p.messageId).toBe('deep@x');
+    // Same result through the worker-thread pool, and attachments survive the transfer.
+    const pool = createParserPool(1);
+    try {
+      const viaPool = await pool.parse(Buffer.from(deep));
+      expect(viaPool.parseError).toBeTruthy();
+      expect(viaPool.subject).toBe('Привет');
+      const withAtt = await pool.parse(Buffer.from('Subject: a\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=a.bin\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n--x--\r\n'));
+      expect(withAtt.text?.trim()).toBe('hi');
+      expect([...withAtt.attachments[0].content]).toEqual([0, 1, 2, 3]);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

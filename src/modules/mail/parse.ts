@@ -37,7 +37,7 @@ export interface ParsedMail {
 }
 
 // Bounds against hostile input: a real message never nests 50 deep or carries 1 MB of headers.
-const LIMITS = { maxNestingDepth: 50, maxHeadersSize: 1024 * 1024 };
+export const LIMITS = { maxNestingDepth: 50, maxHeadersSize: 1024 * 1024 };
 const MAX_HEADERS_KEPT = 200;
 const MAX_HEADER_VALUE = 4000;
 
@@ -91,7 +91,7 @@ function cleanText(s: string | undefined | null): string | null {
   return s.includes('\u0000') ? s.replace(/\u0000/g, '') : s;
 }
 
-function fromPostal(e: Email): ParsedMail {
+export function fromPostal(e: Email): ParsedMail {
   const headers = e.headers.slice(0, MAX_HEADERS_KEPT).map((h) => ({ key: h.key, value: cleanText(h.value.slice(0, MAX_HEADER_VALUE)) ?? '' }));
   return {
     messageId: normaliseMessageId(e.messageId),
@@ -122,7 +122,7 @@ function fromPostal(e: Email): ParsedMail {
 }
 
 /** Header-only fallback for messages the MIME parser rejects. */
-function fallbackParse(raw: Buffer, reason: string): ParsedMail {
+export function fallbackParse(raw: Buffer, reason: string): ParsedMail {
   const head = raw.subarray(0, Math.min(raw.length, 256 * 1024)).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const block = (end >= 0 ? head.slice(0, end) : head).replace(/\r?\n[ \t]+/g, ' ');

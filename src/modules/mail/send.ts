@@ -205,7 +205,7 @@ export function createSender(platform: Platform, deps: { directory: MailboxDirec
         .execute();
       await jobs.enqueue(JOB_SEND, { outboxId }, { jobKey: `mail.send:${outboxId}`, delayMs: 2000, attempts: 6, backoff: { type: 'exponential', delayMs: 5000 } });
     }
-    return { emailId, messageId: parsed.messageId ?? messageId, threadId: emailRow.threadId, status, savedToSent };
+    return { emailId, messageId, threadId: emailRow.threadId, status, savedToSent };
   }
 
   jobs.define<{ outboxId: string }>(JOB_SEND, async (data, ctx) => {
