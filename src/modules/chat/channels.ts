@@ -20,7 +20,7 @@ import type { ChatConnectors } from './connectors/registry.js';
 import type { ChannelRuntime, ChatConnector, DeliveryDiagnostics } from './connectors/types.js';
 import type { ConversationService, StoredInboundFile } from './conversations.js';
 import { isPublicUrl, webhookUrl } from './site-url.js';
-import type { ChannelKind, ChatChannelsTable } from './tables.js';
+import type { ChannelKind, ChatChannelsTable, ChatInboundUpdatesTable } from './tables.js';
 
 export const TELEGRAM_WARNING =
   'Use this bot only for Switchboard: a bot can deliver its messages to one integration at a time, so another program using the same token (its own webhook or polling) would take messages away from Switchboard.';
@@ -221,10 +221,24 @@ export function createChannelService(deps: ChannelDeps) {
   }
 
   /** Turns a stored update into a chat message. Throws on a transient failure so the job retries. */
-  async function processUpdate(rowId: string, opts: { lastAttempt?: boolean } = {}): Promise<void> {
-    const row = await db.selectFrom('chat_inbound_updates').selectAll().where('id', '=', rowId).executeTakeFirst();
+  // Busy channels process many updates a second; their row changes rarely (a deactivation takes
+  // effect within CHANNEL_CACHE_MS).
+  const channelCache = new Map<string, { row: ChatChannelsTable | undefined; at: number }>();
+  const CHANNEL_CACHE_MS = 2000;
+  async function cachedChannel(id: string): Promise<ChatChannelsTable | undefined> {
+    const hit = channelCache.get(id);
+    if (hit && Date.now() - hit.at < CHANNEL_CACHE_MS) return hit.row;
+    const row = await db.selectFrom('chat_channels').selectAll().where('id', '=', id).executeTakeFirst();
+    if (channelCache.size > 1000) channelCache.clear();
+    channelCache.set(id, { row, at: Date.now() });
+    return row;
+  }
+
+  async function processUpdate(rowOrId: string | ChatInboundUpdatesTable, opts: { lastAttempt?: boolean } = {}): Promise<void> {
+    const row = typeof rowOrId === 'string' ? await db.selectFrom('chat_inbound_updates').selectAll().where('id', '=', rowOrId).executeTakeFirst() : rowOrId;
     if (!row || row.state !== 'pending') return;
-    const channel = await db.selectFrom('chat_channels').selectAll().where('id', '=', row.channel_id).executeTakeFirst();
+    const rowId = row.id;
+    const channel = await cachedChannel(row.channel_id);
     if (!channel) return markUpdate(rowId, 'ignored', 'channel deleted');
     const connector = connectorOf(channel.kind);
     const parsed = connector.parseInbound(fromJson(row.payload, null));
@@ -293,12 +307,12 @@ export function createChannelService(deps: ChannelDeps) {
     return inOrder(order, async () => {
       const rows = await db
         .selectFrom('chat_inbound_updates')
-        .select(['id', 'external_update_id'])
+        .selectAll()
         .where('order_key', '=', order)
         .where('state', '=', 'pending')
         .execute();
       rows.sort((a, b) => a.external_update_id.length - b.external_update_id.length || (a.external_update_id < b.external_update_id ? -1 : a.external_update_id > b.external_update_id ? 1 : 0));
-      for (const r of rows) await processUpdate(r.id, r.id === rowId ? opts : {});
+      for (const r of rows) await processUpdate(r, r.id === rowId ? opts : {});
     });
   }
 
@@ -556,6 +570,7 @@ export function createChannelService(deps: ChannelDeps) {
         .where('id', '=', id)
         .execute();
       secretCache.delete(id);
+      channelCache.delete(id);
       if (reconfigure) await configureDelivery(id);
       return view(await load(id), await secrets.has(tokenRef(id)));
     },
@@ -574,6 +589,7 @@ export function createChannelService(deps: ChannelDeps) {
       await secrets.deletePrefix(`chat-channel:${id}:`);
       await deps.leases.release(`telegram-poll:${id}`, deps.instanceId);
       secretCache.delete(id);
+      channelCache.delete(id);
     },
 
     startSupervisor() {
