@@ -1,7 +1,7 @@
 // Mailboxes after creation (B3, B4, B6): settings incl. sanitised signature, password change
 // re-verified against a real Dovecot + smtp-server, the MailboxDirectory contract used by the mail
 // module, provider changes, removal, and M4. On SQLite and PostgreSQL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dialects } from '../helpers/db.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
@@ -9,6 +9,8 @@ import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js'
 import type { MailboxDirectory } from '../../src/modules/mailboxes/index.js';
 
 const DIALECTS = await dialects();
+// Every test talks to Dovecot and smtp-server; on a loaded 2-core machine that can be slow.
+vi.setConfig({ testTimeout: 90_000 });
 
 const ANN = { user: 'ann@acme.test', password: 'ann-imap-pw-1' };
 const CAROL = { user: 'carol', password: 'carol-pw-2' }; // a server whose user names are the part before "@"

@@ -3,13 +3,15 @@
 // notification (stored + realtime), the job for the mail module. On SQLite and PostgreSQL.
 // Settings, password change, MailboxDirectory and removal: mailboxes-lifecycle.test.ts.
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dialects } from '../helpers/db.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
 
 const DIALECTS = await dialects();
+// Every test talks to Dovecot and smtp-server; on a loaded 2-core machine that can be slow.
+vi.setConfig({ testTimeout: 90_000 });
 
 const ANN = { user: 'ann@acme.test', password: 'ann-imap-pw-1' };
 const CAROL = { user: 'carol', password: 'carol-pw-2' }; // a server whose user names are the part before "@"
