@@ -139,4 +139,19 @@ describe.each(DIALECTS)('emails API on %s', (dialect) => {
     const atl = await t.request('GET', `/api/accounts/${accountId}/timeline`, { token: ann.token });
     expect(atl.body.items.some((i: any) => i.source === 'mail')).toBe(true);
   });
+
+  it('removing the mailbox with deleteMail purges its mail and files; keeping is the other choice', async () => {
+    const before = await t.request('GET', `/api/emails?mailboxId=${mailboxId}&limit=1`, { token: ann.token });
+    const one = await t.request('GET', `/api/emails/${before.body.items[0].id}`, { token: ann.token });
+    expect(one.status).toBe(200);
+    const del = await t.request('DELETE', `/api/mailboxes/${mailboxId}?deleteMail=true`, { token: ann.token });
+    expect(del.status).toBe(204);
+    await waitFor(async () => {
+      const rows = await t.platform.db.selectFrom('emails').select('id').where('mailbox_id', '=', mailboxId).execute();
+      return rows.length === 0;
+    }, 30_000);
+    expect(await t.platform.db.selectFrom('mail_folders').select('id').where('mailbox_id', '=', mailboxId).execute()).toEqual([]);
+    expect((await t.request('GET', `/api/emails/${before.body.items[0].id}`, { token: ann.token })).status).toBe(404);
+    expect(await t.platform.leases.holderOf(`mailbox:${mailboxId}`)).toBeNull();
+  });
 });

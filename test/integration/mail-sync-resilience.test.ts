@@ -82,10 +82,12 @@ describe.each(DIALECTS)('mail sync resilience on %s', (dialect) => {
     expect(st.lastError).toMatch(/connection|server/i);
     expect(st.nextAttemptAt).toBeTruthy();
     const mid = await counts(mb.id);
-    expect(mid.emails).toBe(10);
+    // Batches are pipelined, so the one prefetched before the restart may have been stored too.
+    expect(mid.emails).toBeGreaterThanOrEqual(10);
+    expect(mid.emails).toBeLessThan(N);
 
     const res = await mail.service.syncMailbox(mb.id);
-    expect(res?.fetched).toBe(N - 10);
+    expect(res?.fetched).toBe(N - mid.emails);
     expect(await counts(mb.id)).toEqual({ emails: N, distinct: N, locations: N, distinctUids: N });
     const after = await mail.service.syncStatus(mb.id);
     expect(after.state).toBe('idle');

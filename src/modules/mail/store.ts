@@ -2,7 +2,8 @@
 // mailbox (unique message_key); every server copy is an `email_locations` row (unique folder +
 // UIDVALIDITY + UID). Re-fetching after a crash, a restart, a UIDVALIDITY change or a folder move
 // therefore only adds/keeps locations — never a second email.
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { EmailsTable } from './tables.js';
 import type { Database } from '../../schema.js';
 import type { Dialect } from '../../platform/db/index.js';
 import { fromJson, newId, nowIso, toJson } from '../../platform/db/index.js';
@@ -82,19 +83,25 @@ export function createMailStore(deps: StoreDeps) {
     for (const k of keys) await files.delete(k).catch(() => {});
   }
 
-  async function upsertLocation(tx: Transaction<Database>, emailId: string, mailboxId: string, loc: NonNullable<NewEmailInput['location']>) {
-    const flags = toJson([...loc.flags].sort());
-    await tx
-      .insertInto('email_locations')
-      .values({ id: newId(), email_id: emailId, mailbox_id: mailboxId, folder: loc.folder, uidvalidity: loc.uidvalidity, uid: loc.uid, flags_json: flags, created_at: nowIso() })
-      .onConflict((oc) => oc.columns(['mailbox_id', 'folder', 'uidvalidity', 'uid']).doUpdateSet({ flags_json: flags }))
-      .execute();
-    await tx.updateTable('emails').set({ flags_json: flags, is_deleted: 0, updated_at: nowIso() }).where('id', '=', emailId).execute();
+  /** Runs `fn` over items with at most `limit` in flight (file writes go to libuv's thread pool). */
+  async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+    const out: R[] = new Array(items.length);
+    let next = 0;
+    const run = async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+    return out;
   }
 
   /**
    * Stores a batch; returns the emails that are new (first time seen in this mailbox).
    * Files are written before the transaction and removed again when a racing writer won.
+   * Statements are batched (multi-row inserts) so a batch costs a handful of round trips plus
+   * the per-message thread resolution.
    */
   async function ingest(mailboxId: string, items: NewEmailInput[]): Promise<StoredEmailSummary[]> {
     if (items.length === 0) return [];
@@ -105,98 +112,129 @@ export function createMailStore(deps: StoreDeps) {
       const rows = await db.selectFrom('emails').select(['id', 'message_key']).where('mailbox_id', '=', mailboxId).where('message_key', 'in', keys.slice(i, i + 300)).execute();
       for (const r of rows) existing.set(r.message_key, r.id);
     }
-    // Files for messages that look new (first occurrence of a key within the batch).
-    const prepared = new Map<string, Awaited<ReturnType<typeof writeFiles>>>();
-    for (const { it, key } of keyed) {
-      if (existing.has(key) || prepared.has(key)) continue;
-      prepared.set(key, await writeFiles(it.parsed, it.raw));
+    // First occurrence of each key that is not stored yet: these become new emails.
+    const fresh: { it: NewEmailInput; key: string }[] = [];
+    const freshKeys = new Set<string>();
+    for (const k of keyed) {
+      if (existing.has(k.key) || freshKeys.has(k.key)) continue;
+      freshKeys.add(k.key);
+      fresh.push(k);
     }
+    const prepared = await mapLimit(fresh, 16, (k) => writeFiles(k.it.parsed, k.it.raw));
     const created: (StoredEmailSummary & { participants: string[] })[] = [];
     const orphanFiles: string[] = [];
     await db.transaction().execute(async (tx) => {
-      const seen = new Map(existing);
-      for (const { it, key } of keyed) {
-        let emailId = seen.get(key);
-        if (!emailId) {
-          const p = it.parsed;
-          const f = prepared.get(key)!;
-          const threadId = await resolveThread(tx, mailboxId, p.messageId, [...p.references, ...(p.inReplyTo ? [p.inReplyTo] : [])]);
-          const date = p.date ?? (it.internalDate ? it.internalDate.toISOString() : nowIso());
-          const now = nowIso();
-          const id = newId();
-          const inserted = await tx
-            .insertInto('emails')
-            .values({
-              id,
-              mailbox_id: mailboxId,
-              message_key: key,
-              message_id: p.messageId,
-              in_reply_to: p.inReplyTo,
-              references_json: toJson(p.references),
-              thread_id: threadId,
-              direction: it.direction,
-              subject: p.subject,
-              from_address: p.from?.address ?? null,
-              from_name: p.from?.name || null,
-              to_json: toJson(p.to),
-              cc_json: toJson(p.cc),
-              bcc_json: toJson(p.bcc),
-              reply_to_json: toJson(p.replyTo),
-              date,
-              headers_json: toJson(p.headers),
-              text_body: p.text,
-              html_body: p.html,
-              snippet: snippetOf(p),
-              size: it.raw.length,
-              has_attachments: p.attachments.some((a) => !a.inline) ? 1 : 0,
-              raw_file_key: f.rawKey,
-              parse_error: p.parseError,
-              flags_json: toJson(it.location ? [...it.location.flags].sort() : []),
-              is_deleted: 0,
-              search_lower: [p.subject, p.from?.name ?? '', p.from?.address ?? '', ...p.to.map((a) => `${a.name} ${a.address}`), snippetOf(p)].join(' ').toLowerCase().slice(0, 4000),
-              created_at: now,
-              updated_at: now,
-            })
-            .onConflict((oc) => oc.columns(['mailbox_id', 'message_key']).doNothing())
-            .returning('id')
-            .executeTakeFirst();
-          if (!inserted) {
-            // Another writer stored the same message between our lookup and now.
-            const row = await tx.selectFrom('emails').select('id').where('mailbox_id', '=', mailboxId).where('message_key', '=', key).executeTakeFirstOrThrow();
-            emailId = row.id;
-            orphanFiles.push(f.rawKey, ...f.atts.map((a) => a.key));
-          } else {
-            emailId = id;
-            let pos = 0;
-            for (const a of f.atts) {
-              await tx
-                .insertInto('email_attachments')
-                .values({ id: newId(), email_id: id, filename: a.a.filename, content_type: a.a.contentType, size: a.size, file_key: a.key, content_id: a.a.contentId, inline: a.a.inline ? 1 : 0, position: pos++ })
-                .execute();
-            }
-            const parts = new Map<string, string>();
-            const add = (role: string, list: MailAddress[]) => {
-              for (const x of list) parts.set(`${role}\u0000${x.address}`, x.address);
-            };
-            if (p.from) add('from', [p.from]);
-            add('to', p.to);
-            add('cc', p.cc);
-            add('bcc', p.bcc);
-            add('reply-to', p.replyTo);
-            const rows = [...parts.keys()].map((k) => {
-              const [role, address] = k.split('\u0000');
-              return { email_id: id, role, address };
-            });
-            if (rows.length) await tx.insertInto('email_participants').values(rows).onConflict((oc) => oc.doNothing()).execute();
-            created.push({ id, mailboxId, threadId, subject: p.subject, from: p.from, date, folder: it.location?.folder ?? null, direction: it.direction, participants: [...new Set(parts.values())] });
-          }
-          seen.set(key, emailId);
+      const idOf = new Map(existing);
+      const now = nowIso();
+      const emailRows: Insertable<EmailsTable>[] = [];
+      const meta: { key: string; id: string; f: (typeof prepared)[number]; it: NewEmailInput; threadId: string; date: string; participants: Map<string, string> }[] = [];
+      for (let i = 0; i < fresh.length; i++) {
+        const { it, key } = fresh[i];
+        const p = it.parsed;
+        const f = prepared[i];
+        // In order, so a reply in the same batch as its parent joins the parent's thread.
+        const threadId = await resolveThread(tx, mailboxId, p.messageId, [...p.references, ...(p.inReplyTo ? [p.inReplyTo] : [])]);
+        const date = p.date ?? (it.internalDate ? it.internalDate.toISOString() : now);
+        const id = newId();
+        const parts = new Map<string, string>();
+        const add = (role: string, list: MailAddress[]) => {
+          for (const x of list) parts.set(`${role}\u0000${x.address}`, x.address);
+        };
+        if (p.from) add('from', [p.from]);
+        add('to', p.to);
+        add('cc', p.cc);
+        add('bcc', p.bcc);
+        add('reply-to', p.replyTo);
+        meta.push({ key, id, f, it, threadId, date, participants: parts });
+        emailRows.push({
+          id,
+          mailbox_id: mailboxId,
+          message_key: key,
+          message_id: p.messageId,
+          in_reply_to: p.inReplyTo,
+          references_json: toJson(p.references),
+          thread_id: threadId,
+          direction: it.direction,
+          subject: p.subject,
+          from_address: p.from?.address ?? null,
+          from_name: p.from?.name || null,
+          to_json: toJson(p.to),
+          cc_json: toJson(p.cc),
+          bcc_json: toJson(p.bcc),
+          reply_to_json: toJson(p.replyTo),
+          date,
+          headers_json: toJson(p.headers),
+          text_body: p.text,
+          html_body: p.html,
+          snippet: snippetOf(p),
+          size: it.raw.length,
+          has_attachments: p.attachments.some((a) => !a.inline) ? 1 : 0,
+          raw_file_key: f.rawKey,
+          parse_error: p.parseError,
+          flags_json: toJson(it.location ? [...it.location.flags].sort() : []),
+          is_deleted: 0,
+          search_lower: [p.subject, p.from?.name ?? '', p.from?.address ?? '', ...p.to.map((a) => `${a.name} ${a.address}`), snippetOf(p)].join(' ').toLowerCase().slice(0, 4000),
+          created_at: now,
+          updated_at: now,
+        });
+      }
+      const inserted = new Set<string>();
+      for (let i = 0; i < emailRows.length; i += 50) {
+        const rows = await tx
+          .insertInto('emails')
+          .values(emailRows.slice(i, i + 50))
+          .onConflict((oc) => oc.columns(['mailbox_id', 'message_key']).doNothing())
+          .returning('id')
+          .execute();
+        for (const r of rows) inserted.add(r.id);
+      }
+      const attRows: { id: string; email_id: string; filename: string; content_type: string; size: number; file_key: string; content_id: string | null; inline: number; position: number }[] = [];
+      const partRows: { email_id: string; role: string; address: string }[] = [];
+      for (const m of meta) {
+        if (!inserted.has(m.id)) {
+          // Another writer stored the same message between our lookup and now.
+          const row = await tx.selectFrom('emails').select('id').where('mailbox_id', '=', mailboxId).where('message_key', '=', m.key).executeTakeFirstOrThrow();
+          idOf.set(m.key, row.id);
+          orphanFiles.push(m.f.rawKey, ...m.f.atts.map((a) => a.key));
+          continue;
         }
-        if (it.location) await upsertLocation(tx, emailId, mailboxId, it.location);
+        idOf.set(m.key, m.id);
+        m.f.atts.forEach((a, pos) =>
+          attRows.push({ id: newId(), email_id: m.id, filename: a.a.filename, content_type: a.a.contentType, size: a.size, file_key: a.key, content_id: a.a.contentId, inline: a.a.inline ? 1 : 0, position: pos }),
+        );
+        for (const k of m.participants.keys()) {
+          const [role, address] = k.split('\u0000');
+          partRows.push({ email_id: m.id, role, address });
+        }
+        const p = m.it.parsed;
+        created.push({ id: m.id, mailboxId, threadId: m.threadId, subject: p.subject, from: p.from, date: m.date, folder: m.it.location?.folder ?? null, direction: m.it.direction, participants: [...new Set(m.participants.values())] });
+      }
+      for (let i = 0; i < attRows.length; i += 100) await tx.insertInto('email_attachments').values(attRows.slice(i, i + 100)).execute();
+      for (let i = 0; i < partRows.length; i += 300) await tx.insertInto('email_participants').values(partRows.slice(i, i + 300)).onConflict((oc) => oc.doNothing()).execute();
+      // Locations: new emails got their flags at insert; known ones are revived and re-flagged.
+      const locRows: { id: string; email_id: string; mailbox_id: string; folder: string; uidvalidity: number; uid: number; flags_json: string; created_at: string }[] = [];
+      const seenLoc = new Set<string>();
+      for (const { it, key } of keyed) {
+        if (!it.location) continue;
+        const sig = `${it.location.folder}\u0000${it.location.uidvalidity}\u0000${it.location.uid}`;
+        if (seenLoc.has(sig)) continue;
+        seenLoc.add(sig);
+        const emailId = idOf.get(key)!;
+        const flags = toJson([...it.location.flags].sort());
+        locRows.push({ id: newId(), email_id: emailId, mailbox_id: mailboxId, folder: it.location.folder, uidvalidity: it.location.uidvalidity, uid: it.location.uid, flags_json: flags, created_at: now });
+        if (!inserted.has(emailId)) {
+          await tx.updateTable('emails').set({ flags_json: flags, is_deleted: 0, updated_at: now }).where('id', '=', emailId).execute();
+        }
+      }
+      for (let i = 0; i < locRows.length; i += 100) {
+        await tx
+          .insertInto('email_locations')
+          .values(locRows.slice(i, i + 100))
+          .onConflict((oc) => oc.columns(['mailbox_id', 'folder', 'uidvalidity', 'uid']).doUpdateSet((eb) => ({ flags_json: eb.ref('excluded.flags_json') })))
+          .execute();
       }
     });
     if (orphanFiles.length) await deleteFiles(orphanFiles);
-    // Files prepared for keys that turned out to exist within the batch are unused only on races.
     if (created.length && deps.crm) await linkToCrm(created).catch((err) => logger.warn({ err }, 'mail: linking to CRM contacts failed'));
     return created.map(({ participants: _p, ...s }) => s);
   }

@@ -126,28 +126,48 @@ export function createSyncer(deps: SyncerDeps) {
     const isSent = row.special_use === '\\Sent';
     const own = conn.mailbox.email.toLowerCase();
     const maxKnownBefore = lastUid;
-    for (const batch of batchBySize(pending, batchCount, batchBytes)) {
-      if (signal?.aborted) throw new MailConnectorError('transient', 'Sync was interrupted; it resumes on the next run.');
+    // Pipelined: while batch i is being stored, batch i+1 is already being fetched and parsed
+    // (IMAP and the database are different resources). At most two batches are in memory.
+    const batches = batchBySize(pending, batchCount, batchBytes);
+    const loadNow = async (batch: number[]) => {
       const fetched = [];
       for await (const m of session.fetchSources(batch)) fetched.push(m);
       const parsed = await Promise.all(fetched.map((m) => deps.parser.parse(m.source)));
-      const items: NewEmailInput[] = fetched.map((m, i) => ({
-        parsed: parsed[i],
-        raw: m.source,
-        internalDate: m.internalDate,
-        direction: isSent || parsed[i].from?.address === own ? 'out' : 'in',
-        location: { folder: path, uidvalidity: st.uidValidity, uid: m.uid, flags: m.flags },
-      }));
-      const created = await store.ingest(mailboxId, items);
-      res.fetched += items.length;
-      res.newEmails += created.length;
-      lastUid = Math.max(lastUid, ...batch);
-      done += batch.length;
-      await db.updateTable('mail_folders').set({ last_uid: lastUid, done, updated_at: nowIso() }).where('id', '=', row.id).execute();
-      deps.onProgress?.({ mailboxId, folder: path, done, total });
-      const incoming = created.filter((c) => c.direction === 'in');
-      if (!firstLoad && incoming.length) deps.onNewEmails?.(mailboxId, conn.mailbox.userId, incoming);
-      await deps.afterBatch?.(mailboxId, path, items.length);
+      return { batch, fetched, parsed };
+    };
+    // The prefetch may fail while we are still storing the previous batch: mark it handled at
+    // once (awaiting it later still throws) so it never counts as an unhandled rejection.
+    const load = (batch: number[]) => {
+      const p = loadNow(batch);
+      p.catch(() => {});
+      return p;
+    };
+    let next: ReturnType<typeof load> | null = batches.length ? load(batches[0]) : null;
+    try {
+      for (let bi = 0; bi < batches.length; bi++) {
+        const { batch, fetched, parsed } = await next!;
+        next = bi + 1 < batches.length ? load(batches[bi + 1]) : null;
+        if (signal?.aborted) throw new MailConnectorError('transient', 'Sync was interrupted; it resumes on the next run.');
+        const items: NewEmailInput[] = fetched.map((m, i) => ({
+          parsed: parsed[i],
+          raw: m.source,
+          internalDate: m.internalDate,
+          direction: isSent || parsed[i].from?.address === own ? 'out' : 'in',
+          location: { folder: path, uidvalidity: st.uidValidity, uid: m.uid, flags: m.flags },
+        }));
+        const created = await store.ingest(mailboxId, items);
+        res.fetched += items.length;
+        res.newEmails += created.length;
+        lastUid = Math.max(lastUid, ...batch);
+        done += batch.length;
+        await db.updateTable('mail_folders').set({ last_uid: lastUid, done, updated_at: nowIso() }).where('id', '=', row.id).execute();
+        deps.onProgress?.({ mailboxId, folder: path, done, total });
+        const incoming = created.filter((c) => c.direction === 'in');
+        if (!firstLoad && incoming.length) deps.onNewEmails?.(mailboxId, conn.mailbox.userId, incoming);
+        await deps.afterBatch?.(mailboxId, path, items.length);
+      }
+    } finally {
+      next = null;
     }
     if (validityChanged) res.removed += await store.dropFolderLocations(mailboxId, path, st.uidValidity);
     if (known.size > 0) {
