@@ -482,7 +482,11 @@ export function createChannelService(deps: ChannelDeps) {
     };
     const connector = connectorOf(c.kind);
     try {
-      const state = await connector.webhookState(await runtime(c));
+      // The admin is waiting on this page: do not hang for the client's full timeout.
+      const state = await Promise.race([
+        connector.webhookState(await runtime(c)),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('Telegram did not answer within 5 seconds.')), 5000).unref()),
+      ]);
       out.webhookUrl = state.url;
       out.pendingUpdateCount = state.pending;
       out.lastErrorAt = state.lastErrorAt;
