@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
-import { ensureConsoleBuilt, flow, hasChromium, launch, screenshot, signIn } from './browser.js';
+import { ensureConsoleBuilt, flow, hasChromium, launch, screenshot, signIn, within } from './browser.js';
 
 const run = hasChromium() && (dovecotAvailable() || REQUIRE_SERVICES);
 
@@ -31,11 +31,11 @@ describe.skipIf(!run)('console e2e: administrator adds a mail provider', () => {
     ]);
     admin = await app.createUser({ name: 'Alice Admin', operations: ['CanManageAdministration'] });
     page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-  });
+  }, 180_000);
   afterAll(async () => {
-    await browser?.close();
-    await Promise.all([app?.close(), dovecot?.close(), smtp?.close()]);
-  });
+    await within(browser?.close(), 20_000, 'browser.close');
+    await within(Promise.all([app?.close(), dovecot?.close(), smtp?.close()]), 60_000, 'servers close');
+  }, 120_000);
 
   it('creates an IMAP/SMTP provider with a domain and shows the failing step of a connection test', () => flow(page, 'admin-adds-provider', async () => {
     await signIn(page, app.url, admin.email, admin.password);

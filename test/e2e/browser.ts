@@ -2,7 +2,7 @@
 // missing the suites skip with a warning, unless SWITCHBOARD_REQUIRE_SERVICES=1 (CI) makes that a
 // failure. Also makes sure the console is built (dist/web) before a server serves it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
@@ -35,12 +35,47 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds the console once when dist/web is missing or older than its sources. */
-export function ensureConsoleBuilt(): void {
+function consoleIsFresh(): boolean {
   const index = path.join(ROOT, 'dist/web/index.html');
+  if (!existsSync(index)) return false;
   const sources = Math.max(newestMtime(path.join(ROOT, 'web/src')), statSync(path.join(ROOT, 'web/vite.config.ts')).mtimeMs, statSync(path.join(ROOT, 'web/index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  return statSync(index).mtimeMs >= sources;
+}
+
+function sleepSync(ms: number) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Builds the console once when dist/web is missing or older than its sources. Several e2e files
+ * may start at once (parallel workers): a lock directory makes one of them build while the others
+ * wait for the result instead of emptying dist/web under each other.
+ */
+export function ensureConsoleBuilt(): void {
+  if (consoleIsFresh()) return;
+  mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
+  const lock = path.join(ROOT, 'dist/.web-build.lock');
+  const deadline = Date.now() + 5 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than 3 minutes belongs to a build that died.
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error('timed out waiting for another process to build the console');
+      sleepSync(500);
+      if (consoleIsFresh() && !existsSync(lock)) return;
+    }
+  }
+  try {
+    if (!consoleIsFresh()) {
+      execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    }
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export async function screenshot(page: Page, name: string, dir = SCREENSHOT_DIR): Promise<string> {
@@ -58,12 +93,38 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.getByTestId('user-menu').waitFor({ timeout: 30_000 });
 }
 
-/** Runs a flow; on failure saves a screenshot named `<name>-failure` before rethrowing. */
-export async function flow<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs a flow with generous per-action timeouts (the machine may be loaded); logs each step so a
+ * slow or stuck run shows where it was; on failure saves `<name>-failure.png` before rethrowing.
+ */
+export async function flow<T>(page: Page, name: string, fn: (step: (what: string) => void) => Promise<T>): Promise<T> {
+  const started = Date.now();
+  let current = 'start';
+  const step = (what: string) => {
+    current = what;
+    if (process.env.E2E_VERBOSE) console.log(`[e2e ${name}] +${((Date.now() - started) / 1000).toFixed(1)}s ${what}`);
+  };
+  page.setDefaultTimeout(45_000);
   try {
-    return await fn();
+    return await fn(step);
   } catch (e) {
     await screenshot(page, `${name}-failure`).catch(() => {});
+    if (e instanceof Error) e.message = `[step: ${current}] ${e.message}`;
     throw e;
   }
+}
+
+/** For README screenshots: hides toasts and writes docs/screenshots/<name>.png when SWITCHBOARD_DOCS_SCREENSHOTS=1. */
+export async function docsScreenshot(page: Page, name: string): Promise<void> {
+  if (process.env.SWITCHBOARD_DOCS_SCREENSHOTS !== '1') return;
+  await page.addStyleTag({ content: '.mantine-Notifications-root{display:none !important}' });
+  await screenshot(page, name, path.resolve('docs/screenshots'));
+}
+
+/** Resolves `p`, or rejects after `ms` naming `what` (keeps teardown from hanging a suite). */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T | undefined> {
+  return Promise.race([p, new Promise<undefined>((resolve) => setTimeout(() => {
+    console.warn(`[e2e] ${what} did not finish in ${ms} ms`);
+    resolve(undefined);
+  }, ms).unref())]);
 }

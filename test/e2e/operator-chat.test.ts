@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
 import { startTelegramEmulator, type TelegramEmulator } from '../../src/emulators/telegram/index.js';
-import { ensureConsoleBuilt, flow, hasChromium, launch, screenshot, signIn } from './browser.js';
+import { docsScreenshot, ensureConsoleBuilt, flow, hasChromium, launch, screenshot, signIn, within } from './browser.js';
 
 const CUSTOMER = { id: 7_100_200, first_name: 'Maria', last_name: 'Petrova', username: 'maria_p' };
 
@@ -24,16 +24,16 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
     tg = await startTelegramEmulator();
     [app, browser] = await Promise.all([startTestApp({ env: { TELEGRAM_API_ROOT: tg.url } }), launch()]);
     bot = tg.createBot({ username: 'acme_support_bot', firstName: 'Acme Support' });
-    admin = await app.createUser({ name: 'Alice Admin', operations: ['CanManageChats'] });
-    operator = await app.createUser({ name: 'Oleg Operator' });
+    admin = await app.createUser({ name: 'Alice Admin', email: 'alice@acme.test', operations: ['CanManageChats'] });
+    operator = await app.createUser({ name: 'Oleg Operator', email: 'oleg@acme.test' });
     const q = await app.request('POST', '/api/chat-queues', { token: app.adminToken, body: { name: 'Support', routingRule: 'to-all', userIds: [operator.id] } });
     expect(q.status, JSON.stringify(q.body)).toBe(201);
     queueId = q.body.id;
-  });
+  }, 180_000);
   afterAll(async () => {
-    await browser?.close();
-    await Promise.all([app?.close(), tg?.close()]);
-  });
+    await within(browser?.close(), 20_000, 'browser.close');
+    await within(Promise.all([app?.close(), tg?.close()]), 60_000, 'servers close');
+  }, 120_000);
 
   it(
     'administrator connects a Telegram bot; a refused token is shown in plain words',
@@ -91,7 +91,11 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
         // A follow-up from the customer arrives live.
         await tg.customerSends(bot.token, { from: CUSTOMER, text: 'Great, thank you!' });
         await page.getByTestId('chat-message').filter({ hasText: 'Great, thank you!' }).waitFor({ timeout: 20_000 });
+        // A second customer writes while the first chat is open: offered alongside (limit 2).
+        await tg.customerSends(bot.token, { from: { id: 7_100_300, first_name: 'Ivan', last_name: 'Sokolov', username: 'ivan_s' }, text: 'Good afternoon! Do you deliver to Kazan?' });
+        await page.getByTestId('offered-chat').filter({ hasText: 'Ivan' }).waitFor({ timeout: 30_000 });
         await screenshot(page, 'operator-chat');
+        await docsScreenshot(page, 'communication-panel-chat');
 
         await page.getByTestId('complete-chat').click();
         await page.getByText('This chat is completed.', { exact: false }).waitFor({ timeout: 15_000 });

@@ -8,25 +8,56 @@ import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
 import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
-import { ensureConsoleBuilt, flow, hasChromium, launch, screenshot, signIn } from './browser.js';
+import { docsScreenshot, ensureConsoleBuilt, flow, hasChromium, launch, screenshot, signIn, within } from './browser.js';
 
 const ANN = { user: 'ann@acme.test', password: 'ann-imap-pw-1' };
 const run = hasChromium() && (dovecotAvailable() || REQUIRE_SERVICES);
 
-function message(opts: { from: string; subject: string; html: string; date: Date; id: string }): string {
+function message(opts: { from: string; subject: string; html: string; date: Date; id: string; attachment?: { name: string; type: string; body: string } }): string {
+  const head = [`From: ${opts.from}`, `To: Ann Archer <${ANN.user}>`, `Subject: ${opts.subject}`, `Date: ${opts.date.toUTCString()}`, `Message-ID: <${opts.id}@client.test>`, 'MIME-Version: 1.0'];
+  if (!opts.attachment) return [...head, 'Content-Type: text/html; charset=utf-8', '', opts.html, ''].join('\r\n');
+  const b = 'sb-boundary-42';
   return [
-    `From: ${opts.from}`,
-    `To: Ann Archer <${ANN.user}>`,
-    `Subject: ${opts.subject}`,
-    `Date: ${opts.date.toUTCString()}`,
-    `Message-ID: <${opts.id}@client.test>`,
-    'MIME-Version: 1.0',
+    ...head,
+    `Content-Type: multipart/mixed; boundary="${b}"`,
+    '',
+    `--${b}`,
     'Content-Type: text/html; charset=utf-8',
     '',
     opts.html,
+    `--${b}`,
+    `Content-Type: ${opts.attachment.type}; name="${opts.attachment.name}"`,
+    `Content-Disposition: attachment; filename="${opts.attachment.name}"`,
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from(opts.attachment.body).toString('base64'),
+    `--${b}--`,
     '',
   ].join('\r\n');
 }
+
+/** A realistic inbox (also what the README screenshot shows). */
+const INBOX = (now: number) => [
+  {
+    from: 'Bob Customer <bob@client.test>',
+    subject: 'Quarterly order',
+    id: 'order-1',
+    date: new Date(now - 3600_000),
+    html: '<p>Hello Ann,</p><p>Please confirm our <b>quarterly order</b> of 40 units of the Model S router, delivered to our Berlin office as usual.</p><img src="https://tracker.example.com/pixel.png" alt="Client logo" width="120" height="40"><script>window.pwned = 1</script><p>Could you also send the updated price list?</p><p>Thanks,<br>Bob Customer<br>Purchasing, Client GmbH</p>',
+  },
+  {
+    from: 'Carla Supplier <carla@vendor.test>',
+    subject: 'Invoice 2026-11',
+    id: 'inv-1',
+    date: new Date(now - 2 * 3600_000),
+    html: '<p>Hi Ann,</p><p>Please find the November invoice attached. Payment terms: 30 days.</p><p>Best regards,<br>Carla</p>',
+    attachment: { name: 'invoice-2026-11.pdf', type: 'application/pdf', body: '%PDF-1.4 invoice' },
+  },
+  { from: 'Dmitri Volkov <dmitri@partner.test>', subject: 'Meeting notes from Tuesday', id: 'notes-1', date: new Date(now - 5 * 3600_000), html: '<p>Ann, here are the notes from our call: rollout in three phases, first one in January.</p>' },
+  { from: 'Eva Chen <eva@bigretail.test>', subject: 'Pricing for 2027', id: 'price-1', date: new Date(now - 26 * 3600_000), html: '<p>Hello Ann, we would like to discuss volume pricing for next year. Are you free on Thursday?</p>' },
+  { from: 'Acme HR <hr@acme.test>', subject: 'Holiday schedule', id: 'hr-1', date: new Date(now - 50 * 3600_000), html: '<p>Dear all, the office is closed from December 24 to January 2.</p>' },
+  { from: 'Frank Miller <frank@newclient.test>', subject: 'Welcome aboard!', id: 'welcome-1', date: new Date(now - 74 * 3600_000), html: '<p>Great to start working with your team, Ann. Looking forward to the kickoff.</p>' },
+];
 
 describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', () => {
   let app: TestApp;
@@ -51,61 +82,67 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
       },
     });
     expect(p.status, JSON.stringify(p.body)).toBe(201);
-    const now = Date.now();
-    await dovecot.append(
-      ANN.user,
-      'INBOX',
-      message({
-        from: 'Bob Customer <bob@client.test>',
-        subject: 'Quarterly order',
-        id: 'order-1',
-        date: new Date(now - 3600_000),
-        html: '<p>Hello Ann,</p><p>Please confirm our <b>quarterly order</b> of 40 units.</p><img src="https://tracker.example.com/pixel.png" alt="logo" width="120" height="40"><script>window.pwned = 1</script><p>Thanks, Bob</p>',
-      }),
-    );
-    await dovecot.append(
-      ANN.user,
-      'INBOX',
-      message({ from: 'Carla Supplier <carla@vendor.test>', subject: 'Invoice 2026-11', id: 'inv-1', date: new Date(now - 7200_000), html: '<p>The invoice for November is attached to your account.</p>' }),
-    );
+    for (const m of INBOX(Date.now()).reverse()) await dovecot.append(ANN.user, 'INBOX', message(m), [], m.date);
     user = await app.createUser({ name: 'Ann Archer', email: 'ann.archer@example.test' });
     page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-  });
+  }, 180_000);
   afterAll(async () => {
-    await browser?.close();
-    await Promise.all([app?.close(), dovecot?.close(), smtp?.close()]);
-  });
+    await within(browser?.close(), 20_000, 'browser.close');
+    await within(Promise.all([app?.close(), dovecot?.close(), smtp?.close()]), 60_000, 'servers close');
+  }, 120_000);
 
   it(
-    'adds the mailbox, sees synced mail, opens a message and replies',
+    'adds the mailbox, sets alias and signature, sees synced mail, opens a message and replies',
     () =>
-      flow(page, 'user-mailbox', async () => {
+      flow(page, 'user-mailbox', async (step) => {
+        step('sign in');
         await signIn(page, app.url, user.email, user.password);
         await page.getByRole('link', { name: 'My mailboxes' }).click();
         await page.getByTestId('add-mailbox').click();
         await page.getByTestId('mailbox-email').fill(ANN.user);
         await page.getByRole('button', { name: 'Next' }).click();
+        step('provider detected');
         // Detected from the domain directory (M3).
         await page.getByTestId('detected-provider').getByText('Mail service: Acme Mail.').waitFor();
         // A wrong password is refused with the failing step; nothing is created.
         await page.getByTestId('mailbox-password').fill('not-the-password');
         await page.getByTestId('mailbox-connect').click();
-        await page.getByTestId('connection-test').getByText(/Failed at: Sign in/).waitFor({ timeout: 30_000 });
+        step('wrong password refused');
+        await page.getByTestId('connection-test').getByText(/Failed at: Sign in/).waitFor({ timeout: 60_000 });
         await page.getByTestId('mailbox-password').fill(ANN.password);
         await page.getByTestId('mailbox-connect').click();
-        await page.getByTestId('mailbox-added').waitFor({ timeout: 30_000 });
+        step('mailbox added');
+        await page.getByTestId('mailbox-added').waitFor({ timeout: 60_000 });
         // The notification links to mail and to the mailbox settings (B1).
         await page.getByTestId('notifications-bell').click();
-        const note = page.getByTestId('notification').first();
-        await note.waitFor({ timeout: 15_000 });
+        await page.getByTestId('notification').first().waitFor();
         await page.keyboard.press('Escape');
 
+        step('mailbox settings: alias and signature');
+        await page.getByRole('button', { name: 'Mailbox settings' }).click();
+        await page.getByTestId('sync-status').waitFor();
+        await page.getByLabel('Name shown to recipients').fill('Ann Archer');
+        await page.getByLabel('Add the signature to outgoing mail').check();
+        await page.getByTestId('signature-editor').click();
+        await page.keyboard.type('Ann Archer');
+        await page.keyboard.press('Enter');
+        await page.keyboard.type('Account Manager, Acme Corp');
+        await page.getByTestId('mailbox-save').click();
+        await page.getByText('Saved').first().waitFor();
+        // Sync status shows the loaded mail (B3).
+        await page.getByTestId('sync-badge').filter({ hasText: /Up to date|Live/ }).waitFor({ timeout: 60_000 });
+        await docsScreenshot(page, 'mailbox-settings');
+        await screenshot(page, 'user-mailbox-settings');
+
+        step('open mail');
         await page.getByRole('button', { name: 'Open mail' }).click();
         await page.waitForURL(/\/panel\/email/);
-        // Synced mail shows up (live or after the first sync).
         const row = page.getByTestId('email-row').filter({ hasText: 'Quarterly order' });
-        await row.waitFor({ timeout: 45_000 });
-        await page.getByTestId('email-row').filter({ hasText: 'Invoice 2026-11' }).waitFor({ timeout: 15_000 });
+        await row.waitFor({ timeout: 60_000 });
+        await page.getByTestId('email-row').filter({ hasText: 'Welcome aboard!' }).waitFor();
+        // Attachments are listed and downloadable (B5).
+        await page.getByTestId('email-row').filter({ hasText: 'Invoice 2026-11' }).click();
+        await page.getByTestId('attachments').getByText('invoice-2026-11.pdf').waitFor();
         await row.click();
         await page.getByTestId('email-subject').getByText('Quarterly order').waitFor();
         const body = page.getByTestId('mail-body');
@@ -114,25 +151,34 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
         expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
         expect(await body.locator('img').count()).toBe(0);
         await page.getByTestId('images-blocked').waitFor();
+        await docsScreenshot(page, 'communication-panel-email');
         await screenshot(page, 'user-reads-mail');
         await page.getByRole('button', { name: 'Show images' }).click();
         expect(await body.locator('img[src="https://tracker.example.com/pixel.png"]').count()).toBe(1);
 
-        // Reply (B4): To is the sender, subject gets "Re:", sent through the real SMTP server.
+        step('reply');
+        // Reply (B4): To is the sender, subject gets "Re:", the signature is in, sent through SMTP.
         await page.getByTestId('reply').click();
-        await page.getByText('bob@client.test').first().waitFor();
+        await page.getByRole('dialog').getByText('bob@client.test').first().waitFor();
         expect(await page.getByTestId('compose-subject').inputValue()).toBe('Re: Quarterly order');
+        await page.getByRole('dialog').getByText('Account Manager, Acme Corp').waitFor();
         await page.getByTestId('signature-editor').click();
         await page.keyboard.press('Control+Home');
         await page.keyboard.type('Confirmed, Bob. Shipping on Monday.');
         await screenshot(page, 'user-replies');
         await page.getByTestId('compose-send').click();
-        const [sent] = await smtp.waitForMessages(1, 30_000);
+        step('wait for SMTP');
+        const [sent] = await smtp.waitForMessages(1, 60_000);
+        const raw = sent.raw.toString();
         expect(sent.envelope.rcptTo.map((r) => r.toLowerCase())).toContain('bob@client.test');
-        expect(sent.raw.toString()).toMatch(/Subject: Re: Quarterly order/);
-        expect(sent.raw.toString()).toMatch(/In-Reply-To: <order-1@client\.test>/);
-        expect(sent.raw.toString()).toContain('Shipping on Monday');
+        expect(raw).toMatch(/Subject: Re: Quarterly order/);
+        expect(raw).toMatch(/In-Reply-To: <order-1@client\.test>/);
+        expect(raw).toMatch(/From: "?Ann Archer"? <ann@acme\.test>/);
+        expect(raw).toContain('Shipping on Monday');
+        expect(raw).toContain('Account Manager, Acme Corp');
+        step('reply shows in the thread');
+        await page.getByRole('dialog').waitFor({ state: 'detached' });
       }),
-    150_000,
+    300_000,
   );
 });

@@ -35,15 +35,19 @@ interface Item {
   icon: typeof IconMail;
 }
 
-function Section({ title, items }: { title: string; items: Item[] }) {
+function Section({ title, items, all }: { title: string; items: Item[]; all: Item[] }) {
   const location = useLocation();
+  // The most specific link wins: /profile/mailboxes/x lights "My mailboxes", not "Profile".
+  const best = all
+    .filter((i) => location.pathname === i.to || location.pathname.startsWith(i.to + '/'))
+    .sort((a, b) => b.to.length - a.to.length)[0]?.to;
   return (
     <Stack gap={2} mb="md">
       <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" mb={4}>
         {title}
       </Text>
       {items.map((i) => (
-        <NavLinkItem key={i.to} item={i} active={location.pathname === i.to || location.pathname.startsWith(i.to + '/')} />
+        <NavLinkItem key={i.to} item={i} active={best === i.to} />
       ))}
     </Stack>
   );
@@ -88,6 +92,7 @@ export function Shell({ children }: { children: ReactNode }) {
     { to: '/chat-settings/queues', label: 'nav.queues', icon: IconListDetails },
     { to: '/chat-settings/channels', label: 'nav.channels', icon: IconPlugConnected },
   ];
+  const all = [...work, ...crm, ...profile, ...chat, ...admin];
   const initials = me.name
     .split(/\s+/)
     .map((p) => p[0])
@@ -173,11 +178,11 @@ export function Shell({ children }: { children: ReactNode }) {
       </AppShell.Header>
       <AppShell.Navbar p="sm">
         <ScrollArea>
-          <Section title={t('nav.work')} items={work} />
-          <Section title={t('nav.crm')} items={crm} />
-          <Section title={t('nav.me')} items={profile} />
-          {can('CanManageChats') && <Section title={t('nav.chatSettings')} items={chat} />}
-          {can('CanManageAdministration') && <Section title={t('nav.administration')} items={admin} />}
+          <Section title={t('nav.work')} items={work} all={all} />
+          <Section title={t('nav.crm')} items={crm} all={all} />
+          <Section title={t('nav.me')} items={profile} all={all} />
+          {can('CanManageChats') && <Section title={t('nav.chatSettings')} items={chat} all={all} />}
+          {can('CanManageAdministration') && <Section title={t('nav.administration')} items={admin} all={all} />}
         </ScrollArea>
       </AppShell.Navbar>
       <AppShell.Main>{children}</AppShell.Main>

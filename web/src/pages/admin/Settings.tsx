@@ -152,7 +152,7 @@ function SettingEditor({ setting: s }: { setting: Setting }) {
       <Button size="sm" disabled={!dirty} loading={save.isPending} onClick={() => save.mutate(s.type === 'integer' ? Number(value) : value === '' ? null : value)}>
         {t('common.save')}
       </Button>
-      {(s.defaultValue ?? s.default) !== undefined && (
+      {(s.defaultValue ?? s.default) !== undefined && (s.defaultValue ?? s.default) !== null && (s.defaultValue ?? s.default) !== '' && (
         <Text size="xs" c="dimmed">
           {t('settings.default', { v: String(s.defaultValue ?? s.default ?? '—') })}
         </Text>

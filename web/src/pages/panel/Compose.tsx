@@ -1,6 +1,7 @@
 // Compose, reply, reply-all and forward (B4): From offers only mailboxes that may send; the
 // mailbox's signature is added when "use signature" is on; files can be attached.
 import { useEffect, useMemo, useRef, useState } from 'react';
+import DOMPurify from 'dompurify';
 import { Badge, Button, CloseButton, FileButton, Group, Modal, Select, Stack, TagsInput, Text, TextInput } from '@mantine/core';
 import { IconPaperclip, IconSend } from '@tabler/icons-react';
 import { api, fieldErrors } from '../../api/client.js';
@@ -17,6 +18,15 @@ const SIG_MARK = 'data-sb-signature';
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+/** The original's HTML for quoting: sanitised, and blocked remote images left out rather than shown broken. */
+function quotableHtml(html: string): string {
+  const frag = DOMPurify.sanitize(html, { RETURN_DOM_FRAGMENT: true, ADD_ATTR: ['data-blocked-src'], FORBID_TAGS: ['style', 'script'] }) as DocumentFragment;
+  frag.querySelectorAll('img[data-blocked-src], img:not([src])').forEach((img) => img.remove());
+  const div = document.createElement('div');
+  div.appendChild(frag);
+  return div.innerHTML;
 }
 
 export function ComposeModal({ mode, source, defaultMailboxId, onClose }: { mode: ComposeMode; source?: EmailDetail | null; defaultMailboxId?: string | null; onClose: () => void }) {
@@ -36,7 +46,7 @@ export function ComposeModal({ mode, source, defaultMailboxId, onClose }: { mode
     if (!source) return { to: [] as string[], cc: [] as string[], subject: '', quote: '' };
     const re = (s: string, p: string) => (new RegExp(`^${p}:`, 'i').test(s) ? s : `${p}: ${s}`);
     const header = t('mail.quoteHeader', { date: formatDateTime(source.date, lang), from: addr(source.from) });
-    const quoted = `<br><br><div>${escapeHtml(header)}</div><blockquote>${source.html ?? escapeHtml(source.text ?? '').replace(/\n/g, '<br>')}</blockquote>`;
+    const quoted = `<br><br><div>${escapeHtml(header)}</div><blockquote>${source.html ? quotableHtml(source.html) : escapeHtml(source.text ?? '').replace(/\n/g, '<br>')}</blockquote>`;
     if (mode === 'forward') return { to: [], cc: [], subject: re(source.subject, 'Fwd'), quote: quoted };
     const replyTo = (source.replyTo?.length ? source.replyTo : source.from ? [source.from] : []).map((a) => a.address);
     const to = source.direction === 'out' ? source.to.map((a) => a.address) : replyTo;
@@ -130,16 +140,16 @@ export function ComposeModal({ mode, source, defaultMailboxId, onClose }: { mode
             error={errs.to}
             splitChars={[',', ';', ' ']}
             acceptValueOnBlur
-            clearable
             data-testid="compose-to"
             rightSection={
               !showCc ? (
-                <Button size="compact-xs" variant="subtle" onClick={() => setShowCc(true)}>
+                <Button size="compact-xs" variant="subtle" mr={6} onClick={() => setShowCc(true)}>
                   Cc/Bcc
                 </Button>
               ) : undefined
             }
-            rightSectionWidth={70}
+            rightSectionWidth={72}
+            clearable={false}
           />
           {showCc && (
             <Group grow>
