@@ -31,7 +31,12 @@ parentPort.on('message', async (msg) => {
 });
 `;
 
-export function createParserPool(threads: number): Parser {
+export interface ParserPool extends Parser {
+  /** Live workers, and how many were started to replace dead ones in the last minute. */
+  stats(): { workers: number; recentRespawns: number };
+}
+
+export function createParserPool(threads: number, opts: { workerSource?: string } = {}): ParserPool | Parser {
   if (threads <= 0) return createInlineParser();
   const postalPath = createRequire(import.meta.url).resolve('postal-mime');
   type Pending = { resolve: (p: ParsedMail) => void; reject: (e: unknown) => void; raw: Buffer };
@@ -39,8 +44,12 @@ export function createParserPool(threads: number): Parser {
   let seq = 0;
   let rr = 0;
   let closed = false;
+  // A worker that cannot start (or keeps crashing) must not turn into a respawn storm: each death
+  // is handled once, respawns are capped per minute, and past the cap parsing goes inline.
+  const MAX_RESPAWNS_PER_MINUTE = 5;
+  let respawns: number[] = [];
   const spawn = () => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { postalPath, options: { ...LIMITS, attachmentEncoding: 'arraybuffer' } } });
+    const w = new Worker(opts.workerSource ?? WORKER_SOURCE, { eval: true, workerData: { postalPath, options: { ...LIMITS, attachmentEncoding: 'arraybuffer' } } });
     w.unref();
     const entry = { w, pending: new Map<number, Pending>() };
     w.on('message', (m: { id: number; email?: Email; error?: string }) => {
@@ -53,13 +62,22 @@ export function createParserPool(threads: number): Parser {
         p.resolve(fallbackParse(p.raw, (err as Error).message));
       }
     });
+    let dead = false;
     const fail = () => {
+      // 'error' is followed by 'exit': handle a worker's death once.
+      if (dead) return;
+      dead = true;
       // A crashed worker must not lose messages: parse its pending ones inline.
       const i = workers.indexOf(entry);
       if (i >= 0) workers.splice(i, 1);
       for (const p of entry.pending.values()) parseMessage(p.raw).then(p.resolve, p.reject);
       entry.pending.clear();
-      if (!closed) workers.push(spawn());
+      if (closed) return;
+      const now = Date.now();
+      respawns = respawns.filter((t) => now - t < 60_000);
+      if (respawns.length >= MAX_RESPAWNS_PER_MINUTE) return; // parse() falls back to inline when no worker is left
+      respawns.push(now);
+      workers.push(spawn());
     };
     w.on('error', fail);
     w.on('exit', () => {
@@ -78,6 +96,9 @@ export function createParserPool(threads: number): Parser {
         // Copy: the fetched Buffer may share a pooled ArrayBuffer we must not detach.
         entry.w.postMessage({ id, raw: new Uint8Array(raw) });
       });
+    },
+    stats() {
+      return { workers: workers.length, recentRespawns: respawns.length };
     },
     async close() {
       closed = true;
