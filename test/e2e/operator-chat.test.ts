@@ -1,7 +1,8 @@
 // E2E (W1, H1, H2, H6, H9, H10): an administrator connects a Telegram bot in Chat settings (token
 // verified against the Telegram emulator); an operator sets themselves Active, a customer writes to
 // the bot, the chat is offered with the notification sound, the operator accepts, reads the
-// history, replies (the customer receives it in Telegram) and completes the chat.
+// history, replies (the customer receives it in Telegram) and completes the chat; the contact made
+// from the Telegram user shows the chat on its timeline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
@@ -99,6 +100,19 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
 
         await page.getByTestId('complete-chat').click();
         await page.getByText('This chat is completed.', { exact: false }).waitFor({ timeout: 15_000 });
+        // The contact was created from the Telegram user (H10); its record page shows the chat in the
+        // timeline (P4). Such contacts belong to the first administrator, so share it with the operator
+        // first (record access, P5).
+        const chatId = new URL(page.url()).searchParams.get('id')!;
+        const detail = await app.request('GET', `/api/chats/${chatId}`, { token: operator.token });
+        expect(detail.body.contact?.name).toBe('Maria Petrova');
+        const share = await app.request('PUT', `/api/contacts/${detail.body.contactId}/shares`, { token: app.adminToken, body: { shares: [{ userId: operator.id, access: 'read' }] } });
+        expect(share.status, JSON.stringify(share.body)).toBe(200);
+        await page.getByTestId('chat-contact').click();
+        await page.waitForURL(/\/crm\/contacts\/[0-9a-f-]{36}$/);
+        await page.getByRole('heading', { name: 'Maria Petrova' }).waitFor();
+        await page.getByTestId('timeline').getByText(/Chat in Telegram/).first().waitFor({ timeout: 20_000 });
+        await screenshot(page, 'contact-timeline');
       });
       const chats = await app.request('GET', '/api/chats?state=completed', { token: operator.token });
       expect(chats.body.items.some((c: { customerName: string; operatorId: string }) => c.customerName.includes('Maria') && c.operatorId === operator.id)).toBe(true);

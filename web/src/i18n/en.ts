@@ -295,6 +295,7 @@ export const en = {
   'mail.quoteHeader': 'On {date}, {from} wrote:',
   'mail.forwardAttachments': 'The {n} attachment(s) of the original message are forwarded too.',
   'mail.allMailboxes': 'All my mailboxes',
+  'mail.allFolders': 'All folders',
   'mail.mailbox': 'Mailbox',
   'mail.search': 'Search mail…',
   'mail.empty': 'No mail here yet. New messages appear as soon as they arrive.',

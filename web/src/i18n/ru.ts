@@ -297,6 +297,7 @@ export const ru: Dict = {
   'mail.quoteHeader': "{date}, {from} пишет:",
   'mail.forwardAttachments': "Вложения исходного письма ({n}) тоже будут пересланы.",
   'mail.allMailboxes': "Все мои ящики",
+  'mail.allFolders': "Все папки",
   'mail.mailbox': "Ящик",
   'mail.search': "Поиск по почте…",
   'mail.empty': "Писем пока нет. Новые появятся сразу после получения.",

@@ -147,9 +147,6 @@ function RecordTimeline({ kind, id }: { kind: Kind; id: string }) {
                 {e.data.snippet}
               </Text>
             )}
-            <Text size="xs" c="dimmed">
-              {e.kind}
-            </Text>
           </Timeline.Item>
         );
       })}

@@ -47,14 +47,29 @@ export function EmailTab() {
   const navigate = useNavigate();
   const mailboxes = useMailboxes();
   const mailboxId = params.get('mailboxId');
+  const folder = params.get('folder');
   const openId = params.get('id');
+  const folders = useQuery({
+    queryKey: ['folders', mailboxId],
+    queryFn: () => get<{ items: { path: string; specialUse: string | null; selected: boolean }[] }>(`/api/mailboxes/${mailboxId}/folders`),
+    enabled: !!mailboxId,
+  });
+  const setParam = (k: string, v: string | null) => {
+    const next = new URLSearchParams(params);
+    if (v) next.set(k, v);
+    else next.delete(k);
+    next.delete('id');
+    if (k === 'mailboxId') next.delete('folder');
+    setParams(next);
+  };
   const [q, setQ] = useState('');
   const dq = useDebounced(q, 300);
   const [compose, setCompose] = useState<{ mode: ComposeMode; source?: EmailDetail | null } | null>(null);
 
   const list = useInfiniteQuery({
-    queryKey: ['emails', mailboxId, dq],
-    queryFn: ({ pageParam }) => get<Page<EmailSummary>>(qs('/api/emails', { mailboxId, q: dq, limit: 100, cursor: pageParam })),
+    queryKey: ['emails', mailboxId, folder, dq],
+    queryFn: ({ pageParam }) => get<Page<EmailSummary>>(qs('/api/emails', { mailboxId, folder, q: dq, limit: 100, cursor: pageParam })),
+    refetchInterval: 60_000,
     initialPageParam: '' as string,
     getNextPageParam: (p) => p.nextCursor ?? undefined,
   });
@@ -97,15 +112,20 @@ export function EmailTab() {
               data={[{ value: '', label: t('mail.allMailboxes') }, ...(mailboxes.data?.items ?? []).map((m) => ({ value: m.id, label: m.email }))]}
               value={mailboxId ?? ''}
               allowDeselect={false}
-              onChange={(v) => {
-                const next = new URLSearchParams(params);
-                if (v) next.set('mailboxId', v);
-                else next.delete('mailboxId');
-                next.delete('id');
-                setParams(next);
-              }}
+              onChange={(v) => setParam('mailboxId', v || null)}
               aria-label={t('mail.mailbox')}
             />
+            {mailboxId && (folders.data?.items.length ?? 0) > 0 && (
+              <Select
+                size="xs"
+                w={130}
+                data={[{ value: '', label: t('mail.allFolders') }, ...(folders.data?.items ?? []).filter((f) => f.selected).map((f) => ({ value: f.path, label: f.path }))]}
+                value={folder ?? ''}
+                allowDeselect={false}
+                onChange={(v) => setParam('folder', v || null)}
+                aria-label={t('mailbox.folders')}
+              />
+            )}
             <Button size="xs" leftSection={<IconPencilPlus size={14} />} onClick={() => setCompose({ mode: 'new' })} data-testid="compose">
               {t('mail.compose')}
             </Button>
