@@ -4,7 +4,8 @@
 //   const chat = createChatModule(platform, { identity, crm, settings });
 //   chat.registerRoutes(app); await chat.start(roles); … await chat.stop();
 //
-// Jobs: chat.inbound (a stored webhook update → chat message), chat.offer-timeout (least-busy
+// Jobs: chat.inbound (a stored webhook update → chat message; in embedded mode updates are
+// processed inline after the 200 and the job only retries unfinished ones), chat.offer-timeout (least-busy
 // accept timeout), chat.autocomplete (completion timeout), chat.maintenance (every minute: safety
 // nets for lost jobs), chat.channel-check (every 5 minutes: webhook self-diagnosis).
 import type { Platform } from '../../platform/index.js';
@@ -91,8 +92,12 @@ export function createChatModule(platform: Platform, deps: ChatDeps & { crm: Tim
         await jobs.repeat('chat-channel-check', CHANNEL_CHECK_JOB, { everyMs: 5 * 60_000 }, {});
       }
       if (roles.worker) service.channels.startSupervisor();
+      // Embedded mode: webhook updates are processed where they arrive (see acceptWebhook).
+      service.channels.setInlineProcessing(roles.worker && platform.jobs.kind === 'local');
     },
     async stop() {
+      service.channels.setInlineProcessing(false);
+      await service.channels.drainInline();
       await service.channels.stopSupervisor();
       await service.routing.idle();
     },
