@@ -58,7 +58,7 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
   };
   const lazyParser: Parser = { parse: (raw) => getParser().parse(raw), close: async () => parser?.close() };
   const store = createMailStore({ db, dialect: platform.dialect, files: platform.files, logger, crm: deps.crm });
-  const queries = createMailQueries(platform, deps.directory);
+  const queries = createMailQueries(platform, deps.directory, { rejectUnauthorized });
 
   // sync.status to the owner, at most once a second per mailbox (progress can tick fast).
   const pendingNotify = new Map<string, NodeJS.Timeout>();

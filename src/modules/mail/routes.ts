@@ -128,7 +128,7 @@ export function registerMailRoutes(app: App, mail: MailService) {
     reply.header('content-type', 'message/rfc822');
     reply.header('content-disposition', contentDisposition('attachment', `${request.params.id}.eml`));
     reply.header('x-content-type-options', 'nosniff');
-    return reply.send(r.stream);
+    return reply.send(r.stream ?? r.data);
   });
 
   app.get(

@@ -7,6 +7,8 @@ import { decodeCursor, toPage, type Page } from '../../platform/http/paging.js';
 import type { MailboxDirectory } from '../mailboxes/types.js';
 import type { MailAddress } from './parse.js';
 import { sanitizeEmailHtml } from './sanitize.js';
+import { connectImap, type ImapSession } from '../../connectors/imap/index.js';
+import { endpointOf } from './sync.js';
 
 export interface EmailListQuery {
   mailboxId?: string;
@@ -64,7 +66,7 @@ export interface SyncStatusView {
   totals: { done: number; total: number; emails: number };
 }
 
-export function createMailQueries(platform: Platform, directory: MailboxDirectory) {
+export function createMailQueries(platform: Platform, directory: MailboxDirectory, opts: { rejectUnauthorized: boolean } = { rejectUnauthorized: true }) {
   const { db } = platform;
 
   async function readable(userId: string, mailboxId?: string): Promise<string[]> {
@@ -160,10 +162,35 @@ export function createMailQueries(platform: Platform, directory: MailboxDirector
     };
   }
 
-  async function raw(userId: string, id: string): Promise<{ stream: Readable; size: number }> {
+  async function raw(userId: string, id: string): Promise<{ stream: Readable | null; data: Buffer | null; size: number }> {
     const r = await rowFor(userId, id);
-    if (!r.raw_file_key) throw errors.notFound('Raw message', id);
-    return { stream: platform.files.stream(r.raw_file_key), size: r.size };
+    if (r.raw_file_key) return { stream: platform.files.stream(r.raw_file_key), data: null, size: r.size };
+    // Not kept locally: fetch it from wherever the server still has it.
+    const locs = await db.selectFrom('email_locations').select(['folder', 'uidvalidity', 'uid']).where('email_id', '=', id).execute();
+    if (locs.length === 0) throw errors.notFound('Raw message (no longer on the mail server)', id);
+    const conn = await directory.connection(r.mailbox_id);
+    let session: ImapSession;
+    try {
+      session = await connectImap(endpointOf(conn, opts.rejectUnauthorized));
+    } catch (err) {
+      throw errors.upstream('MAIL_SERVER_UNAVAILABLE', (err as Error).message);
+    }
+    try {
+      for (const l of locs) {
+        try {
+          const st = await session.open(l.folder);
+          if (st.uidValidity !== Number(l.uidvalidity)) continue;
+          for await (const m of session.fetchSources([Number(l.uid)])) {
+            if (m.uid === Number(l.uid)) return { stream: null, data: m.source, size: m.source.length };
+          }
+        } catch {
+          // try the next location
+        }
+      }
+    } finally {
+      await session.close();
+    }
+    throw errors.notFound('Raw message (no longer on the mail server)', id);
   }
 
   async function attachment(userId: string, id: string, attachmentId: string) {

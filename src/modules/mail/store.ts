@@ -69,14 +69,18 @@ export interface NewEmailInput {
 export function createMailStore(deps: StoreDeps) {
   const { db, files, logger } = deps;
 
-  async function writeFiles(p: ParsedMail, raw: Buffer) {
-    const rawFile = await files.put(raw, 'mail-raw');
+  // The raw source is kept in the file store only when we may not be able to get it again from
+  // the server: unparseable messages (B5: "stored raw and marked") and mail we sent ourselves.
+  // For everything else GET /api/emails/{id}/raw fetches it from a server location; writing a
+  // file per message was the dominant cost of a first sync (see bench/mail.ts).
+  async function writeFiles(p: ParsedMail, raw: Buffer, keepRaw: boolean) {
+    const rawFile = keepRaw ? await files.put(raw, 'mail-raw') : null;
     const atts = [];
     for (const a of p.attachments) {
       const f = await files.put(Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength), 'mail-att');
       atts.push({ a, key: f.key, size: f.size });
     }
-    return { rawKey: rawFile.key, atts };
+    return { rawKey: rawFile?.key ?? null, atts };
   }
 
   async function deleteFiles(keys: string[]) {
@@ -120,7 +124,7 @@ export function createMailStore(deps: StoreDeps) {
       freshKeys.add(k.key);
       fresh.push(k);
     }
-    const prepared = await mapLimit(fresh, 16, (k) => writeFiles(k.it.parsed, k.it.raw));
+    const prepared = await mapLimit(fresh, 16, (k) => writeFiles(k.it.parsed, k.it.raw, !!k.it.parsed.parseError || k.it.direction === 'out' || !k.it.location));
     const created: (StoredEmailSummary & { participants: string[] })[] = [];
     const orphanFiles: string[] = [];
     await db.transaction().execute(async (tx) => {
@@ -195,7 +199,7 @@ export function createMailStore(deps: StoreDeps) {
           // Another writer stored the same message between our lookup and now.
           const row = await tx.selectFrom('emails').select('id').where('mailbox_id', '=', mailboxId).where('message_key', '=', m.key).executeTakeFirstOrThrow();
           idOf.set(m.key, row.id);
-          orphanFiles.push(m.f.rawKey, ...m.f.atts.map((a) => a.key));
+          orphanFiles.push(...(m.f.rawKey ? [m.f.rawKey] : []), ...m.f.atts.map((a) => a.key));
           continue;
         }
         idOf.set(m.key, m.id);
