@@ -1,7 +1,7 @@
 // The frame around every page: header (product, live-connection dot, notifications, language,
 // user menu with name and roles) and navigation showing only what the user's operations allow.
 import type { ReactNode } from 'react';
-import { NavLink as RouterNavLink, useLocation, useNavigate } from 'react-router';
+import { Link, useLocation, useNavigate } from 'react-router';
 import { AppShell, Avatar, Badge, Group, Menu, NavLink, ScrollArea, Select, Stack, Text, Tooltip, UnstyledButton, Box } from '@mantine/core';
 import {
   IconAddressBook,
@@ -56,7 +56,7 @@ function Section({ title, items, all }: { title: string; items: Item[]; all: Ite
 function NavLinkItem({ item, active }: { item: Item; active: boolean }) {
   const t = useT();
   const Icon = item.icon;
-  return <NavLink component={RouterNavLink} to={item.to} label={t(item.label)} leftSection={<Icon size={18} stroke={1.6} />} active={active} variant="light" style={{ borderRadius: 8 }} />;
+  return <NavLink component={Link} to={item.to} label={t(item.label)} leftSection={<Icon size={18} stroke={1.6} />} active={active} variant="light" style={{ borderRadius: 8 }} />;
 }
 
 export function Shell({ children }: { children: ReactNode }) {

@@ -112,6 +112,7 @@ export const en = {
   'providers.servers': 'Servers',
   'providers.auth': 'Authentication',
   'providers.basic': 'User name and password',
+  'providers.basicShort': 'Password',
   'providers.clientId': 'Application (client) ID',
   'providers.clientSecret': 'Client secret',
   'providers.secretKept': 'A secret is stored. Leave empty to keep it.',
@@ -131,7 +132,7 @@ export const en = {
   'providers.loginEmail': 'Full email address',
   'providers.loginLocal': 'Mailbox name (before @)',
   'providers.loginManual': 'Enter manually',
-  'providers.saveFirst': 'Save the provider to test its connection and add its domains.',
+  'providers.saveFirst': 'Save the provider to add the email domains it serves.',
 
   'v.required': 'Required',
   'v.port': 'A port between 1 and 65535',

@@ -114,6 +114,7 @@ export const ru: Dict = {
   'providers.servers': "Серверы",
   'providers.auth': "Аутентификация",
   'providers.basic': "Имя пользователя и пароль",
+  'providers.basicShort': "Пароль",
   'providers.clientId': "ID приложения (клиента)",
   'providers.clientSecret': "Секрет клиента",
   'providers.secretKept': "Секрет сохранён. Оставьте пустым, чтобы не менять.",
@@ -133,7 +134,7 @@ export const ru: Dict = {
   'providers.loginEmail': "Полный адрес эл. почты",
   'providers.loginLocal': "Имя ящика (до @)",
   'providers.loginManual': "Вводится вручную",
-  'providers.saveFirst': "Сохраните провайдера, чтобы проверить подключение и добавить домены.",
+  'providers.saveFirst': "Сохраните провайдера, чтобы добавить обслуживаемые им домены.",
 
   'v.required': "Обязательное поле",
   'v.port': "Порт от 1 до 65535",

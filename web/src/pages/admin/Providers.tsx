@@ -70,8 +70,8 @@ export function ProvidersPage() {
                     )}
                   </Table.Td>
                   <Table.Td>
-                    <Badge variant="light" color={p.type === 'exchange' ? 'cyan' : 'indigo'}>
-                      {p.type === 'exchange' ? 'Exchange / Microsoft 365' : 'IMAP / SMTP'}
+                    <Badge variant="light" tt="none" color={p.type === 'exchange' ? 'cyan' : 'indigo'}>
+                      {p.type === 'exchange' ? 'Exchange' : 'IMAP/SMTP'}
                     </Badge>
                   </Table.Td>
                   <Table.Td>
@@ -80,8 +80,8 @@ export function ProvidersPage() {
                     </Text>
                   </Table.Td>
                   <Table.Td>
-                    <Badge variant="outline" color={p.authMethod === 'oauth2' ? 'grape' : 'gray'}>
-                      {p.authMethod === 'oauth2' ? 'OAuth 2.0' : t('providers.basic')}
+                    <Badge variant="outline" tt="none" color={p.authMethod === 'oauth2' ? 'grape' : 'gray'}>
+                      {p.authMethod === 'oauth2' ? 'OAuth 2.0' : t('providers.basicShort')}
                     </Badge>
                   </Table.Td>
                   <Table.Td>
