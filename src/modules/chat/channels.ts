@@ -264,8 +264,12 @@ export function createChannelService(deps: ChannelDeps) {
         });
       }
       const text = notes.length ? [m.text, ...notes].filter(Boolean).join('\n') : m.text;
-      await deps.conversations.receive(channel, { ...m, text }, stored);
-      await markUpdate(rowId, 'processed');
+      const r = await deps.conversations.receive(channel, { ...m, text }, stored, {
+        alsoInTransaction: async (trx) => {
+          await trx.updateTable('chat_inbound_updates').set({ state: 'processed', error: null, processed_at: nowIso() }).where('id', '=', rowId).execute();
+        },
+      });
+      if (r.duplicate) await markUpdate(rowId, 'processed');
     } catch (err) {
       if (opts.lastAttempt) {
         await markUpdate(rowId, 'failed', connector.describeError(err));

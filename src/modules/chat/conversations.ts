@@ -2,9 +2,10 @@
 // operators reply through the channel, and a chat completes by itself when its queue's timeout
 // passes after the last outgoing message. A customer message after completion opens a NEW chat,
 // routed afresh (the completed chat's open_key was cleared, so the unique index lets it in).
-import type { DB } from '../../schema.js';
+import type { Transaction } from 'kysely';
+import type { DB, Database } from '../../schema.js';
 import type { FileStore } from '../../platform/files/index.js';
-import { fromJson, isUniqueViolation, newId, nowIso, toJson } from '../../platform/db/index.js';
+import { fromJson, isUniqueViolation, newId, nowIso, sql, toJson, type Dialect } from '../../platform/db/index.js';
 import { errors } from '../../platform/http/errors.js';
 import type { RealtimeEvent } from '../../platform/realtime/types.js';
 import type { RoutingService } from './routing-service.js';
@@ -65,6 +66,7 @@ export function messageView(m: ChatMessagesTable): MessageView {
 
 export interface ConversationDeps {
   db: DB;
+  dialect: Dialect;
   files: FileStore;
   routing: RoutingService;
   crm: ChannelContactLookup;
@@ -106,19 +108,26 @@ export function createConversationService(deps: ConversationDeps) {
    * A customer message. Idempotent by (channel, update id): a duplicate delivery stores nothing and
    * notifies nobody. Returns the chat and whether it is new.
    */
-  async function receive(channel: ChatChannelsTable, m: InboundMessage, files: StoredInboundFile[]): Promise<{ chatId: string; duplicate: boolean; newChat: boolean }> {
-    const dup = await db
-      .selectFrom('chat_messages')
-      .select('chat_id')
-      .where('channel_id', '=', channel.id)
-      .where('external_update_id', '=', m.updateId)
-      .executeTakeFirst();
-    if (dup) return { chatId: dup.chat_id, duplicate: true, newChat: false };
+  async function receive(
+    channel: ChatChannelsTable,
+    m: InboundMessage,
+    files: StoredInboundFile[],
+    opts: { alsoInTransaction?: (trx: Transaction<Database>) => Promise<void> } = {},
+  ): Promise<{ chatId: string; duplicate: boolean; newChat: boolean }> {
     const openKey = `${channel.id}:${m.externalChatId}`;
     let chat = await db.selectFrom('chats').selectAll().where('open_key', '=', openKey).executeTakeFirst();
     let newChat = false;
     const now = nowIso();
     if (!chat) {
+      // Before opening a chat, make sure this update is not a late duplicate of one stored in a
+      // chat that has completed since (into an open chat the unique index catches duplicates).
+      const dup = await db
+        .selectFrom('chat_messages')
+        .select('chat_id')
+        .where('channel_id', '=', channel.id)
+        .where('external_update_id', '=', m.updateId)
+        .executeTakeFirst();
+      if (dup) return { chatId: dup.chat_id, duplicate: true, newChat: false };
       const { contact } = await deps.crm.findOrCreateContactByChannel({
         channel: channel.kind,
         externalId: m.customer.externalUserId,
@@ -144,21 +153,33 @@ export function createConversationService(deps: ConversationDeps) {
     const messageId = newId();
     const at = newChat ? now : laterThan(chat.last_message_at);
     const text = m.unsupported.length && !m.text && !files.length ? `[${m.unsupported.join(', ')} — not supported by Switchboard]` : m.text;
+    const fileRows = files.map((f) => ({ id: newId(), chat_id: chat.id, message_id: messageId, name: f.name, mime_type: f.mimeType, size: f.size, file_key: f.fileKey, kind: f.kind, created_at: at }));
+    const fileViews: MessageFileView[] = fileRows.map((f) => ({ id: f.id, name: f.name, mimeType: f.mime_type, size: f.size, kind: f.kind }));
+    const target = chat;
     try {
-      await db
-        .insertInto('chat_messages')
-        .values({
-          id: messageId, chat_id: chat.id, channel_id: channel.id, direction: 'in', author_user_id: null, text, files: '[]',
-          external_update_id: m.updateId, external_message_id: m.externalMessageId, delivery: null, send_error: null, created_at: at,
-        })
-        .execute();
+      // One transaction (one commit) for everything this message writes: on PostgreSQL every
+      // commit waits for the WAL flush, and that dominated the inbound latency.
+      await db.transaction().execute(async (trx) => {
+        // The raw update was committed durably before Telegram got its 200; if this commit were
+        // lost in a PostgreSQL crash, the update would still be pending and be processed again
+        // (idempotently). So this transaction need not wait for the WAL flush.
+        if (deps.dialect === 'postgres') await sql`set local synchronous_commit to off`.execute(trx);
+        await trx
+          .insertInto('chat_messages')
+          .values({
+            id: messageId, chat_id: target.id, channel_id: channel.id, direction: 'in', author_user_id: null, text, files: toJson(fileViews),
+            external_update_id: m.updateId, external_message_id: m.externalMessageId, delivery: null, send_error: null, created_at: at,
+          })
+          .execute();
+        if (fileRows.length) await trx.insertInto('chat_files').values(fileRows).execute();
+        if (!newChat) await trx.updateTable('chats').set({ last_incoming_at: at, last_message_at: at }).where('id', '=', target.id).execute();
+        await opts.alsoInTransaction?.(trx);
+      });
     } catch (err) {
+      // A concurrent delivery of the same update stored it first.
       if (isUniqueViolation(err)) return { chatId: chat.id, duplicate: true, newChat: false };
       throw err;
     }
-    const fileViews = files.length ? await insertFiles(chat.id, messageId, files, at) : [];
-    if (fileViews.length) await db.updateTable('chat_messages').set({ files: toJson(fileViews) }).where('id', '=', messageId).execute();
-    if (!newChat) await db.updateTable('chats').set({ last_incoming_at: at, last_message_at: at }).where('id', '=', chat.id).execute();
     const view: MessageView = { id: messageId, chatId: chat.id, direction: 'in', authorUserId: null, text, files: fileViews, createdAt: at };
     if (newChat) {
       await deps.routing.routeQueue(channel.queue_id);

@@ -107,6 +107,7 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
   const channelsRef: { current: ReturnType<typeof createChannelService> | null } = { current: null };
   const conversations = createConversationService({
     db,
+    dialect: platform.dialect,
     files: platform.files,
     routing,
     crm: deps.crm,
