@@ -204,13 +204,15 @@ async function routing() {
     ms = (performance.now() - t) / N;
     console.log(`  pass with every operator full and ${CHATS - routed} chats waiting: ${fmt(ms)} ms`);
     // Churn: accept + complete one chat, which frees one slot and routes the next waiting chat.
-    const pending = await db.selectFrom('chat_offers').select(['chat_id', 'user_id']).where('user_id', 'in', opIds).where('state', '=', 'pending').limit(200).execute();
-    const seen = new Set<string>();
+    const offeredChats = await db.selectFrom('chats').select('id').where('queue_id', '=', q.id).where('state', '=', 'offered').orderBy('created_at').limit(200).execute();
+    const pending: { chat_id: string; user_id: string }[] = [];
+    for (const c of offeredChats) {
+      const o = await db.selectFrom('chat_offers').select(['chat_id', 'user_id']).where('chat_id', '=', c.id).where('state', '=', 'pending').executeTakeFirst();
+      if (o) pending.push(o);
+    }
     t = performance.now();
     let cycles = 0;
     for (const p of pending) {
-      if (seen.has(p.chat_id)) continue;
-      seen.add(p.chat_id);
       await r.accept(p.chat_id, p.user_id).catch(() => {});
       await r.complete(p.chat_id, { kind: 'operator', userId: p.user_id }).catch(() => {});
       cycles++;
