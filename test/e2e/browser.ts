@@ -78,10 +78,10 @@ export function ensureConsoleBuilt(): void {
   }
 }
 
-export async function screenshot(page: Page, name: string, dir = SCREENSHOT_DIR): Promise<string> {
+export async function screenshot(page: Page, name: string, dir = SCREENSHOT_DIR, opts: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, fullPage: opts.fullPage });
   return file;
 }
 
@@ -115,10 +115,15 @@ export async function flow<T>(page: Page, name: string, fn: (step: (what: string
 }
 
 /** For README screenshots: hides toasts and writes docs/screenshots/<name>.png when SWITCHBOARD_DOCS_SCREENSHOTS=1. */
-export async function docsScreenshot(page: Page, name: string): Promise<void> {
+export async function docsScreenshot(page: Page, name: string, opts: { height?: number } = {}): Promise<void> {
   if (process.env.SWITCHBOARD_DOCS_SCREENSHOTS !== '1') return;
   await page.addStyleTag({ content: '.mantine-Notifications-root{display:none !important}' });
+  const size = page.viewportSize();
+  // A taller window rather than fullPage: the fixed navigation then reaches the bottom edge.
+  if (opts.height && size) await page.setViewportSize({ width: size.width, height: opts.height });
+  await page.waitForTimeout(300);
   await screenshot(page, name, path.resolve('docs/screenshots'));
+  if (opts.height && size) await page.setViewportSize(size);
 }
 
 /** Resolves `p`, or rejects after `ms` naming `what` (keeps teardown from hanging a suite). */

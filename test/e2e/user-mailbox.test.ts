@@ -131,7 +131,7 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
         await page.getByText('Saved').first().waitFor();
         // Sync status shows the loaded mail (B3).
         await page.getByTestId('sync-badge').filter({ hasText: /Up to date|Live/ }).waitFor({ timeout: 60_000 });
-        await docsScreenshot(page, 'mailbox-settings');
+        await docsScreenshot(page, 'mailbox-settings', { height: 1180 });
         await screenshot(page, 'user-mailbox-settings');
 
         step('open mail');
