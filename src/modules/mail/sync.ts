@@ -65,8 +65,8 @@ export function endpointOf(conn: MailboxConnection, rejectUnauthorized = true): 
 
 export function createSyncer(deps: SyncerDeps) {
   const { db, store, logger } = deps;
-  const batchCount = deps.batchCount ?? 200;
-  const batchBytes = deps.batchBytes ?? 8 * 1024 * 1024;
+  const batchCount = deps.batchCount ?? 500;
+  const batchBytes = deps.batchBytes ?? 12 * 1024 * 1024;
 
   async function refreshFolders(session: ImapSession, conn: MailboxConnection) {
     const mailboxId = conn.mailbox.id;
@@ -131,8 +131,15 @@ export function createSyncer(deps: SyncerDeps) {
     const batches = batchBySize(pending, batchCount, batchBytes);
     const loadNow = async (batch: number[]) => {
       const fetched = [];
-      for await (const m of session.fetchSources(batch)) fetched.push(m);
-      const parsed = await Promise.all(fetched.map((m) => deps.parser.parse(m.source)));
+      const parsing = [];
+      // Hand each message to the parser as it arrives, so parsing overlaps the FETCH stream.
+      for await (const m of session.fetchSources(batch)) {
+        fetched.push(m);
+        const p = deps.parser.parse(m.source);
+        p.catch(() => {});
+        parsing.push(p);
+      }
+      const parsed = await Promise.all(parsing);
       return { batch, fetched, parsed };
     };
     // The prefetch may fail while we are still storing the previous batch: mark it handled at
