@@ -2,7 +2,8 @@
 // provider through the form (security fills the port and vice versa, OAuth fields appear and are
 // required), adds a domain, and runs the connection test against a real Dovecot with a wrong
 // password, which reports the failing step in plain words. A user without administration rights
-// does not see the Administration section, and switches the console to Russian.
+// does not see the Administration section, and switches the console to Russian. System settings:
+// typed editors, a write-only secret, the notification sound upload and reset.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -95,6 +96,33 @@ describe.skipIf(!run)('console e2e: administrator adds a mail provider', () => {
     expect(saved.body.domains).toContain('acme.test');
   }), 120_000);
 
+  it('edits typed system settings: integer, write-only secret, notification sound upload and reset (P3, H9)', () =>
+    flow(page, 'admin-settings', async () => {
+      await page.getByRole('link', { name: 'System settings' }).click();
+      const interval = page.getByTestId('setting-MailboxSyncInterval');
+      await interval.locator('input').fill('7');
+      await interval.getByRole('button', { name: 'Save' }).click();
+      await waitFor(async () => (await app.request('GET', '/api/system-settings/MailboxSyncInterval', { token: app.adminToken })).body.value === 7, 'interval saved');
+
+      const secret = page.getByTestId('setting-GoogleClientSecret');
+      await secret.getByText('Not set').waitFor();
+      await secret.locator('input').fill('very-secret-value');
+      await secret.getByRole('button', { name: 'Save' }).click();
+      await secret.getByText('Set', { exact: true }).waitFor();
+      // Write-only: the input is emptied and the page never contains the value.
+      expect(await secret.locator('input').inputValue()).toBe('');
+      expect(await page.content()).not.toContain('very-secret-value');
+
+      const sound = page.getByTestId('setting-OmniChatNotificationSound');
+      await sound.getByText('Built-in sound', { exact: true }).waitFor();
+      const wav = Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WAVEfmt '), Buffer.alloc(32)]);
+      await sound.locator('input[type=file]').setInputFiles({ name: 'ding.wav', mimeType: 'audio/wav', buffer: wav });
+      await sound.getByText('ding.wav').waitFor();
+      await screenshot(page, 'admin-settings');
+      await sound.getByRole('button', { name: 'Back to default' }).click();
+      await sound.getByText('Built-in sound', { exact: true }).waitFor();
+    }), 90_000);
+
   it('hides Administration from a user without CanManageAdministration', async () => {
     const user = await app.createUser({ name: 'Bob Plain' });
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -112,6 +140,14 @@ describe.skipIf(!run)('console e2e: administrator adds a mail provider', () => {
     await ctx.close();
   }, 60_000);
 });
+
+async function waitFor(cond: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** Mantine Select: open it by its test id and click the option. */
 async function pickSelect(page: Page, testId: string, option: string) {
