@@ -158,6 +158,20 @@ describe.each(DIALECTS)('mail sync on %s', (dialect) => {
     expect(after.filter((r) => r.is_deleted === 0).length).toBe(before.filter((r) => r.is_deleted === 0).length);
   });
 
+  it('merges two threads when a later message links them', async () => {
+    const m = (id: string, extra = '') => `From: x@example.org\r\nTo: ${USER}\r\nSubject: thread ${id}\r\nMessage-ID: <${id}@t.example>\r\n${extra}\r\nbody\r\n`;
+    await dc.append(USER, 'INBOX', m('ta'));
+    await dc.append(USER, 'INBOX', m('tb'));
+    await mail.service.syncMailbox(mb.id);
+    const byId = async () => new Map((await emails()).filter((r) => r.subject.startsWith('thread ')).map((r) => [r.message_id, r.thread_id]));
+    let t = await byId();
+    expect(t.get('ta@t.example')).not.toBe(t.get('tb@t.example'));
+    await dc.append(USER, 'INBOX', m('tc', 'References: <ta@t.example> <tb@t.example>\r\n'));
+    await mail.service.syncMailbox(mb.id);
+    t = await byId();
+    expect(new Set([t.get('ta@t.example'), t.get('tb@t.example'), t.get('tc@t.example')]).size).toBe(1);
+  });
+
   it('honours folder selection: a selected parent does not bring its children', async () => {
     h.directory.update(mb.id, { settings: { allFolders: false, selectedFolders: ['Work'] } });
     await mail.service.syncMailbox(mb.id);

@@ -65,8 +65,8 @@ export function endpointOf(conn: MailboxConnection, rejectUnauthorized = true): 
 
 export function createSyncer(deps: SyncerDeps) {
   const { db, store, logger } = deps;
-  const batchCount = deps.batchCount ?? 500;
-  const batchBytes = deps.batchBytes ?? 12 * 1024 * 1024;
+  const batchCount = deps.batchCount ?? 300;
+  const batchBytes = deps.batchBytes ?? 4 * 1024 * 1024;
 
   async function refreshFolders(session: ImapSession, conn: MailboxConnection) {
     const mailboxId = conn.mailbox.id;
