@@ -2,7 +2,8 @@
 // verified against the Telegram emulator); an operator sets themselves Active, a customer writes to
 // the bot, the chat is offered with the notification sound, the operator accepts, reads the
 // history, replies (the customer receives it in Telegram) and completes the chat; the contact made
-// from the Telegram user shows the chat on its timeline.
+// from the Telegram user shows the chat on its timeline; deleting the used channel is refused in plain
+// words and the console offers to deactivate it instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
@@ -119,6 +120,29 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
       await page.context().close();
     },
     120_000,
+  );
+
+  it(
+    'refuses to delete a channel that has chats, in plain words, and offers to deactivate it (H6)',
+    async () => {
+      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      await flow(page, 'admin-channel-delete-refused', async () => {
+        await signIn(page, app.url, admin.email, admin.password);
+        await page.getByRole('link', { name: 'Channels' }).click();
+        const row = page.getByTestId('channel-row').filter({ hasText: '@acme_support_bot' });
+        await row.getByRole('button', { name: 'Delete' }).click();
+        await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+        const refused = page.getByTestId('delete-refused');
+        await refused.waitFor();
+        expect((await refused.textContent()) ?? '').toMatch(/chat/i);
+        await screenshot(page, 'admin-channel-delete-refused');
+        await refused.getByRole('button', { name: 'Deactivate it instead' }).click();
+        await waitUntil(async () => (await app.request('GET', '/api/chat-channels', { token: app.adminToken })).body.items[0]?.isActive === false, 'channel deactivated');
+      });
+      expect((await app.request('GET', '/api/chat-channels', { token: app.adminToken })).body.items).toHaveLength(1);
+      await page.context().close();
+    },
+    90_000,
   );
 });
 
