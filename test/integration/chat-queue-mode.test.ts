@@ -3,6 +3,7 @@
 // job runs in the worker, and chat.offered travels back through the Redis event bus to the
 // operator's WebSocket on the api process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { hasPostgres, hasRedis, TEST_REDIS_URL } from '../helpers/services.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -19,6 +20,7 @@ describe.runIf(READY)('chat in queue mode with separate api and worker processes
   let worker: ServerProcess;
   let adminToken: string;
   let op: { id: string; token: string };
+  const prefix = `sbtest:chatqm:${process.pid}:${Date.now().toString(36)}`;
 
   beforeAll(async () => {
     tdb = await createTestDb('postgres');
@@ -31,7 +33,7 @@ describe.runIf(READY)('chat in queue mode with separate api and worker processes
     const env = {
       ...tdb.env,
       REDIS_URL: TEST_REDIS_URL,
-      SWITCHBOARD_REDIS_PREFIX: `sbtest:chatqm:${process.pid}:${Date.now().toString(36)}`,
+      SWITCHBOARD_REDIS_PREFIX: prefix,
       TELEGRAM_API_ROOT: tg.url,
       LOG_LEVEL: 'info',
     };
@@ -43,6 +45,18 @@ describe.runIf(READY)('chat in queue mode with separate api and worker processes
     await worker?.kill();
     await tg?.close();
     await tdb?.destroy();
+    // BullMQ and the event bus keep their keys under our prefix: remove them.
+    const r = new Redis(TEST_REDIS_URL);
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length) await r.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      r.disconnect();
+    }
   });
 
   it('customer message → worker → chat.offered on the api process → accept → reply reaches Telegram', { timeout: 90_000 }, async () => {
