@@ -90,6 +90,13 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
         const sent = await tg.waitForSent(bot.token, (m) => (m.text ?? '').includes('ships today'), 20_000);
         expect(sent.chat.id).toBe(CUSTOMER.id);
         await page.getByTestId('chat-message').filter({ hasText: 'ships today' }).waitFor();
+        // Reply with a file (H10): it reaches the customer as a Telegram document.
+        await page.locator('form input[type=file]').setInputFiles({ name: 'tracking.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 tracking 5521') });
+        await page.getByTestId('chat-reply').fill('Here is the tracking sheet.');
+        await page.getByTestId('chat-send').click();
+        const doc = await tg.waitForSent(bot.token, (m) => m.document?.file_name === 'tracking.pdf', 20_000);
+        expect(doc.chat.id).toBe(CUSTOMER.id);
+        await page.getByTestId('chat-message').filter({ hasText: 'tracking.pdf' }).waitFor();
         // A follow-up from the customer arrives live.
         await tg.customerSends(bot.token, { from: CUSTOMER, text: 'Great, thank you!' });
         await page.getByTestId('chat-message').filter({ hasText: 'Great, thank you!' }).waitFor({ timeout: 20_000 });

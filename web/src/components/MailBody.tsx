@@ -28,7 +28,7 @@ export function prepareMailHtml(html: string, showImages: boolean): { html: stri
     blocked++;
     const ph = document.createElement('span');
     ph.className = 'blocked-image';
-    ph.textContent = img.getAttribute('alt') || '🖼';
+    ph.textContent = img.getAttribute('alt') || 'image';
     const w = img.getAttribute('width');
     const h = img.getAttribute('height');
     if (w && /^\d+$/.test(w)) ph.style.width = `${Math.min(Number(w), 600)}px`;

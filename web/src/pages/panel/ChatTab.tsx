@@ -340,8 +340,8 @@ function ChatView({ chatId }: { chatId: string }) {
                   f.kind === 'photo' ? (
                     <img key={f.id} src={f.url ?? `/api/chats/${chatId}/files/${f.id}`} alt={f.name} style={{ display: 'block', maxWidth: 260, borderRadius: 8, marginTop: 6 }} />
                   ) : (
-                    <Anchor key={f.id} href={f.url ?? `/api/chats/${chatId}/files/${f.id}`} target="_blank" c={m.direction === 'out' ? 'white' : undefined} display="block" size="sm" mt={4}>
-                      📎 {f.name} · {formatSize(f.size)}
+                    <Anchor key={f.id} href={f.url ?? `/api/chats/${chatId}/files/${f.id}`} target="_blank" c={m.direction === 'out' ? 'white' : undefined} size="sm" mt={4} style={{ display: 'flex', alignItems: 'center', gap: 4 }}>
+                      <IconPaperclip size={14} /> {f.name} · {formatSize(f.size)}
                     </Anchor>
                   ),
                 )}
