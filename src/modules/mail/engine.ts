@@ -121,7 +121,9 @@ export function createEngine(
   function defineJobs() {
     jobs.define<{ mailboxId: string; force?: boolean }>(JOB_SYNC, async (data, ctx) => {
       const mb = await deps.directory.get(data.mailboxId);
-      if (!mb || mb.status === 'disabled') return;
+      // needs-reauth: retrying with the same credentials only risks a lockout; the user's new
+      // password arrives as mail.mailbox-changed.
+      if (!mb || mb.status !== 'active') return;
       try {
         await runSync(data.mailboxId);
       } catch (e) {
