@@ -1,7 +1,9 @@
 // E2E (W1, B1, B3, B4, B5): a user adds their mailbox in the console (email → provider detected from
-// the domain → password verified against a real Dovecot + SMTP server → notification), sees the
-// synced mail in the communication panel, opens a message (HTML sanitised, remote image blocked
-// until asked), and replies; the reply reaches the SMTP server with the right headers.
+// the domain → a wrong password refused with the failing step → verified against a real Dovecot +
+// SMTP server → notification linking to mail and settings), sets alias and signature, sees the sync
+// status and the synced mail in the communication panel, opens a message (HTML sanitised, remote
+// image blocked until asked, attachments), and replies; the reply reaches the SMTP server with the
+// right headers, alias and signature.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
@@ -115,11 +117,12 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
         await page.getByTestId('mailbox-added').waitFor({ timeout: 60_000 });
         // The notification links to mail and to the mailbox settings (B1).
         await page.getByTestId('notifications-bell').click();
-        await page.getByTestId('notification').first().waitFor();
-        await page.keyboard.press('Escape');
+        const note = page.getByTestId('notification').first();
+        await note.getByText('Open mail', { exact: true }).waitFor();
 
-        step('mailbox settings: alias and signature');
-        await page.getByRole('button', { name: 'Mailbox settings' }).click();
+        step('mailbox settings (from the notification): alias and signature');
+        await note.getByText('Mailbox settings', { exact: true }).click();
+        await page.waitForURL(/\/profile\/mailboxes\/[0-9a-f-]{36}$/);
         await page.getByTestId('sync-status').waitFor();
         await page.getByLabel('Name shown to recipients').fill('Ann Archer');
         await page.getByLabel('Add the signature to outgoing mail').check();
