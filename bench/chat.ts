@@ -6,7 +6,7 @@
 //      that places them all (SimultaneousChats = 100), for least-busy and to-all, and the cost of a
 //      pass when every operator is full (the queue head waits, nothing else is read).
 // Storage: SQLite in a temp dir; PostgreSQL with `-- --pg` (uses TEST_DATABASE_URL or the local test DB).
-// The load generator runs in a worker thread (`--client=inline` runs it on the server's thread).
+// The load generator shares the server's thread by default; `--client=thread` moves it to a worker thread.
 // Run: npm run bench -- chat [--pg] [--rate=200] [--seconds=10] [--client=thread|inline]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ const flag = (name: string, def: string) => args.find((a) => a.startsWith(`--${n
 const USE_PG = args.includes('--pg');
 const RATE = Number(flag('rate', '200'));
 const SECONDS = Number(flag('seconds', '10'));
-const CLIENT = flag('client', 'thread') as 'thread' | 'inline';
+const CLIENT = flag('client', 'inline') as 'thread' | 'inline';
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
