@@ -52,6 +52,8 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       const list = await t.request('GET', '/api/chats?state=offered&mine=true', { token: op.token });
       expect(list.body.items.map((c: any) => c.id)).toEqual([chatId]);
       expect(list.body.items[0].offeredToMe).toBe(true);
+      // The customer's contact is not the operator's until they take the chat.
+      expect((await t.request('GET', `/api/contacts/${offered.data.contactId}`, { token: op.token })).status).toBe(404);
 
       const acc = await t.request('POST', `/api/chats/${chatId}/accept`, { token: op.token });
       expect(acc.status).toBe(200);
@@ -64,6 +66,12 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       expect(detail.body.contact?.name).toBe('Ann Lee');
       const contact = await t.request('GET', `/api/contacts/${detail.body.contactId}`, { token: t.adminToken });
       expect(contact.status).toBe(200);
+      // The operator working the chat can open and update the customer's contact.
+      const mine = await t.request('GET', `/api/contacts/${detail.body.contactId}`, { token: op.token });
+      expect(mine.status).toBe(200);
+      expect(mine.body.name).toBe('Ann Lee');
+      const edit = await t.request('PATCH', `/api/contacts/${detail.body.contactId}`, { token: op.token, body: { jobTitle: 'Buyer' } });
+      expect(edit.status).toBe(200);
 
       const reply = await t.request('POST', `/api/chats/${chatId}/messages`, { token: op.token, body: { text: 'Hi Ann, let me check.' } });
       expect(reply.status).toBe(201);

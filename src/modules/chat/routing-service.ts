@@ -24,6 +24,8 @@ import type { ChatOffersTable, ChatsTable, OfferState, OperatorStatus, RoutingRu
 type Trx = Transaction<Database>;
 
 export interface RoutingServiceDeps {
+  /** After an operator took a chat (e.g. to let them open the customer's contact). */
+  onAccepted?(chat: ChatSummary, userId: string): Promise<void>;
   db: DB;
   dialect: Dialect;
   /** `SimultaneousChats` for one operator. */
@@ -389,6 +391,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       return taken;
     });
     await flush(out);
+    await deps.onAccepted?.(summarize(chat), userId);
     // Others' reserved slots are free again: offer them the next waiting chats.
     if (out[1]?.userIds.length) routeAllSoon();
     return summarize(chat);

@@ -13,7 +13,11 @@ import type { ChatState, ChatsTable } from './tables.js';
 
 export interface ChatDeps {
   identity: { roleMemberIds(roleId: string): Promise<string[]> };
-  crm: ChannelContactLookup & { getContact?(id: string): Promise<{ id: string; name: string }> };
+  crm: ChannelContactLookup & {
+    getContact?(id: string): Promise<{ id: string; name: string }>;
+    /** The operator who takes a chat gets access to the customer's contact (owned by the system). */
+    grantAccess?(type: 'contact', id: string, userId: string, access: 'read' | 'edit'): Promise<void>;
+  };
   settings: { get<T = unknown>(code: string, userId?: string): Promise<T> };
   /** Tests and sandboxes may hand in their own fetch for the Telegram client. */
   fetchImpl?: typeof fetch;
@@ -99,6 +103,9 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
     },
     onBackgroundError: (err, what) => log.error({ err, what }, 'chat routing background work failed'),
     minuteMs: () => timing.minuteMs,
+    onAccepted: async (chat, userId) => {
+      if (chat.contactId) await deps.crm.grantAccess?.('contact', chat.contactId, userId, 'edit');
+    },
   });
 
   const queues = createQueueService({ db, onMembershipChanged: () => routing.routeAllSoon() });

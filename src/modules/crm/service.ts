@@ -85,6 +85,8 @@ export interface CrmService {
 
   getShares(user: AccessUser, type: RecordType, id: string): Promise<ShareView[]>;
   setShares(user: AccessUser, type: RecordType, id: string, body: unknown): Promise<ShareView[]>;
+  /** System grant (no owner check) for other modules, e.g. chat → the operator working it. */
+  grantAccess(type: RecordType, id: string, userId: string, access: 'read' | 'edit'): Promise<void>;
 
   /** Other modules add timeline entries (emails, chats) without the CRM knowing them. */
   registerTimelineSource(source: TimelineSource): void;
@@ -166,6 +168,7 @@ export function createCrmService(deps: { db: DB; dialect: Dialect; identity: Ide
 
     getShares: shares.get,
     setShares: shares.set,
+    grantAccess: shares.grant,
 
     registerTimelineSource: timeline.registerTimelineSource,
     timeline: timeline.list,

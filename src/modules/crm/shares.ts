@@ -22,6 +22,25 @@ export function createSharesService(ctx: CrmContext) {
   }
 
   return {
+    /**
+     * Gives one user access to a record on behalf of the system (no owner check): e.g. the operator
+     * working a chat must be able to open the customer's contact. Idempotent; never narrows access.
+     */
+    async grant(type: RecordType, id: string, userId: string, access: 'read' | 'edit'): Promise<void> {
+      const existing = await db
+        .selectFrom('record_shares')
+        .select(['id', 'access'])
+        .where('record_type', '=', type)
+        .where('record_id', '=', id)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (existing) {
+        if (existing.access === 'read' && access === 'edit') await db.updateTable('record_shares').set({ access }).where('id', '=', existing.id).execute();
+        return;
+      }
+      await db.insertInto('record_shares').values({ id: newId(), record_type: type, record_id: id, user_id: userId, role_id: null, access, created_at: nowIso() }).execute();
+    },
+
     async get(user: AccessUser, type: RecordType, id: string): Promise<ShareView[]> {
       await requireAccess(ctx, user, type, id);
       return read(type, id);
