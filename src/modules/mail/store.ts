@@ -128,6 +128,15 @@ export function createMailStore(deps: StoreDeps) {
     const created: (StoredEmailSummary & { participants: string[] })[] = [];
     const orphanFiles: string[] = [];
     await db.transaction().execute(async (tx) => {
+      // The mailbox may have been removed while this batch was fetched, perhaps on another worker.
+      // Its row is share-locked (PostgreSQL), so a DELETE waits for this batch and the purge that
+      // follows sees every row we write; once it is gone, nothing more is stored for it.
+      const owner = tx.selectFrom('mailboxes').select('id').where('id', '=', mailboxId);
+      const alive = await (deps.dialect === 'postgres' ? owner.forShare() : owner).executeTakeFirst();
+      if (!alive) {
+        for (const f of prepared) orphanFiles.push(...(f.rawKey ? [f.rawKey] : []), ...f.atts.map((a) => a.key));
+        return;
+      }
       const idOf = new Map(existing);
       const now = nowIso();
       const emailRows: Insertable<EmailsTable>[] = [];
