@@ -154,4 +154,33 @@ describe.each(DIALECTS)('emails API on %s', (dialect) => {
     expect((await t.request('GET', `/api/emails/${before.body.items[0].id}`, { token: ann.token })).status).toBe(404);
     expect(await t.platform.leases.holderOf(`mailbox:${mailboxId}`)).toBeNull();
   });
+
+  it('removing the mailbox but keeping its mail leaves that mail readable by its owner only (B6)', async () => {
+    const providers = await t.request('GET', '/api/mail-providers?limit=100', { token: t.adminToken });
+    const acme = providers.body.items.find((p: any) => p.name === 'Acme Mail');
+    const mb = await t.request('POST', '/api/mailboxes', { token: ann.token, body: { email: ANN.user, password: ANN.password, providerId: acme.id } });
+    expect(mb.status).toBe(201);
+    const keptId = mb.body.id as string;
+    await t.request('POST', `/api/mailboxes/${keptId}/sync`, { token: ann.token });
+    await waitFor(async () => {
+      const s = await t.request('GET', `/api/mailboxes/${keptId}/sync-status`, { token: ann.token });
+      return s.body.totals?.emails === fixtures().length;
+    }, 30_000);
+    const before = await t.request('GET', `/api/emails?mailboxId=${keptId}&limit=100`, { token: ann.token });
+    expect(before.body.items).toHaveLength(fixtures().length);
+
+    expect((await t.request('DELETE', `/api/mailboxes/${keptId}?deleteMail=false`, { token: ann.token })).status).toBe(204);
+    // The mailbox is gone from the list, its mail is not.
+    expect((await t.request('GET', '/api/mailboxes', { token: ann.token })).body.items.map((m: any) => m.id)).not.toContain(keptId);
+    await waitFor(async () => !(await t.platform.leases.holderOf(`mailbox:${keptId}`)), 20_000);
+    const after = await t.request('GET', `/api/emails?limit=100`, { token: ann.token });
+    expect(after.body.items.filter((e: any) => e.mailboxId === keptId)).toHaveLength(fixtures().length);
+    const one = await t.request('GET', `/api/emails/${before.body.items[0].id}`, { token: ann.token });
+    expect(one.status).toBe(200);
+    const tl = await t.request('GET', `/api/contacts/${contactId}/timeline`, { token: ann.token });
+    expect(tl.body.items.some((i: any) => i.source === 'mail')).toBe(true);
+    // Still nobody else's.
+    expect((await t.request('GET', `/api/emails/${before.body.items[0].id}`, { token: other.token })).status).toBe(404);
+    expect((await t.request('GET', `/api/emails?limit=100`, { token: other.token })).body.items).toEqual([]);
+  });
 });

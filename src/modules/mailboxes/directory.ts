@@ -51,7 +51,13 @@ export function createMailboxDirectory(deps: {
     },
 
     async readableBy(userId) {
-      const rows = await db.selectFrom('mailboxes').select('id').where('user_id', '=', userId).execute();
+      // Own mailboxes, plus removed ones whose mail the user chose to keep (B6).
+      const rows = await db
+        .selectFrom('mailboxes')
+        .select('id')
+        .where('user_id', '=', userId)
+        .unionAll(db.selectFrom('retired_mailboxes').select('id').where('user_id', '=', userId))
+        .execute();
       return rows.map((r) => r.id);
     },
 

@@ -35,4 +35,19 @@ export const mailboxesMigrations: Record<string, Migration> = {
       await db.schema.dropTable('mailboxes').execute();
     },
   },
+  '0421_mailboxes_retired': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('retired_mailboxes')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('user_id', 'varchar(36)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('email', 'varchar(320)', (c) => c.notNull())
+        .addColumn('removed_at', 'varchar(30)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('retired_mailboxes_user_idx').on('retired_mailboxes').column('user_id').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('retired_mailboxes').execute();
+    },
+  },
 };

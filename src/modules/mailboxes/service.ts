@@ -278,10 +278,12 @@ export function createMailboxesService(deps: MailboxesServiceDeps) {
     },
 
     async remove(userId: string, id: string, deleteMail: boolean): Promise<void> {
-      await ownRow(userId, id);
+      const row = await ownRow(userId, id);
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('mailboxes').where('id', '=', id).execute();
         await secrets.deletePrefix(`mailbox:${id}:`, trx);
+        // Kept mail stays readable by its owner (mail list, timelines) after the mailbox is gone.
+        if (!deleteMail) await trx.insertInto('retired_mailboxes').values({ id, user_id: row.user_id, email: row.email, removed_at: nowIso() }).execute();
       });
       // The mail module stops the sync and keeps or purges the loaded mail (B6).
       await jobs.enqueue('mail.mailbox-removed', { mailboxId: id, deleteMail }, { attempts: 5, backoff: { type: 'exponential', delayMs: 2000 } });

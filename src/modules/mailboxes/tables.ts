@@ -27,6 +27,18 @@ export interface MailboxesTable {
   updated_at: string;
 }
 
+/**
+ * A mailbox removed with "keep the loaded mail" (B6): its mail stays readable by the user who
+ * owned it — in their mail list and in record timelines — though the mailbox itself is gone.
+ */
+export interface RetiredMailboxesTable {
+  id: string; // the removed mailbox's id (emails still carry it)
+  user_id: string;
+  email: string;
+  removed_at: string;
+}
+
 export interface MailboxesTables {
   mailboxes: MailboxesTable;
+  retired_mailboxes: RetiredMailboxesTable;
 }
