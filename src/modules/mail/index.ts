@@ -15,6 +15,7 @@ import { registerMailRoutes } from './routes.js';
 import { createSender } from './send.js';
 import { registerSendRoutes } from './send-routes.js';
 import { createMailTimelineSource } from './timeline.js';
+import { createContactSuggestions, type SuggestionCrm } from './suggestions.js';
 
 export type { MailTables } from './tables.js';
 export { mailMigrations } from './migrations.js';
@@ -22,7 +23,7 @@ export { JOB_CHANGED, JOB_REMOVED, JOB_SYNC } from './engine.js';
 export type { MailCrmLink } from './store.js';
 
 /** What mail needs from the CRM: contact lookup by address; optionally the timeline registry. */
-export interface MailCrmDeps extends MailCrmLink {
+export interface MailCrmDeps extends MailCrmLink, SuggestionCrm {
   registerTimelineSource?(source: import('../crm/index.js').TimelineSource): void;
 }
 
@@ -118,8 +119,11 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
     }
   }
 
+  const suggestions = createContactSuggestions({ db, directory: deps.directory, crm: deps.crm });
+
   const service = {
     queries,
+    suggestions,
     store,
     engine,
     sender,

@@ -163,4 +163,19 @@ export const mailMigrations: Record<string, Migration> = {
       await db.schema.alterTable('emails').dropColumn('search_lower').execute();
     },
   },
+  '0443_mail_suggestion_dismissals': {
+    // Addresses a user hid from "Suggested contacts" (B5); per user, so nobody hides them for others.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('mail_suggestion_dismissals')
+        .addColumn('user_id', 'varchar(36)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('address', 'varchar(320)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mail_suggestion_dismissals_pk', ['user_id', 'address'])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('mail_suggestion_dismissals').ifExists().execute();
+    },
+  },
 };

@@ -4,6 +4,7 @@ import { requireUser } from '../../platform/http/auth.js';
 import { errors } from '../../platform/http/errors.js';
 import { pageQuery, pageSchema } from '../../platform/http/paging.js';
 import type { MailService } from './index.js';
+import { registerSuggestionRoutes } from './suggestion-routes.js';
 
 const id = z.string().uuid();
 const address = z.object({ name: z.string(), address: z.string() });
@@ -148,5 +149,6 @@ export function registerMailRoutes(app: App, mail: MailService) {
   );
 
   mail.registerSendRoutes?.(app);
+  registerSuggestionRoutes(app, mail.suggestions);
   void errors;
 }

@@ -132,7 +132,15 @@ export interface MailOutboxTable {
   updated_at: string;
 }
 
+/** Addresses a user dismissed from contact suggestions (lower-cased). */
+export interface MailSuggestionDismissalsTable {
+  user_id: string;
+  address: string;
+  created_at: string;
+}
+
 export interface MailTables {
+  mail_suggestion_dismissals: MailSuggestionDismissalsTable;
   mail_outbox: MailOutboxTable;
   mail_folders: MailFoldersTable;
   mail_sync_state: MailSyncStateTable;

@@ -1,0 +1,38 @@
+// Routes for contact suggestions from mail (B5): list, create a contact from one, dismiss one.
+import { z } from 'zod';
+import type { App } from '../../platform/http/app.js';
+import { requireUser } from '../../platform/http/auth.js';
+import { pageQuery, pageSchema } from '../../platform/http/paging.js';
+import type { ContactSuggestions } from './suggestions.js';
+
+const email = z.string().trim().toLowerCase().max(320).email();
+const suggestion = z.object({ email: z.string(), name: z.string().nullable(), messageCount: z.number(), lastSeenAt: z.string() });
+
+export function registerSuggestionRoutes(app: App, suggestions: ContactSuggestions) {
+  app.get(
+    '/api/contact-suggestions',
+    { schema: { tags: ['mail'], querystring: z.object({ ...pageQuery }), response: { 200: pageSchema(suggestion) } } },
+    async (request) => suggestions.list(requireUser(request), request.query),
+  );
+
+  app.post(
+    '/api/contact-suggestions/create',
+    {
+      schema: {
+        tags: ['mail'],
+        body: z.object({ email, name: z.string().trim().max(200).optional() }),
+        response: { 201: z.object({ contactId: z.string(), accountId: z.string().nullable(), linked: z.number() }) },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await suggestions.create(requireUser(request), request.body)),
+  );
+
+  app.post(
+    '/api/contact-suggestions/dismiss',
+    { schema: { tags: ['mail'], body: z.object({ email }), response: { 200: z.object({ dismissed: z.boolean() }) } } },
+    async (request) => {
+      await suggestions.dismiss(requireUser(request), request.body.email);
+      return { dismissed: true };
+    },
+  );
+}
