@@ -118,6 +118,9 @@ describe.each(DIALECTS)('contact suggestions on %s', (dialect) => {
   });
 
   it('rejects anonymous callers and malformed input', async () => {
+    const spec = await t.request('GET', '/api/openapi.json', { token: t.adminToken });
+    expect(spec.status).toBe(200);
+    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/api/contact-suggestions', '/api/contact-suggestions/create', '/api/contact-suggestions/dismiss', '/api/contact-suggestions/lookup']));
     expect((await t.request('GET', '/api/contact-suggestions', {})).status).toBe(401);
     expect((await t.request('POST', '/api/contact-suggestions/create', { body: { email: 'x@y.example' } })).status).toBe(401);
     expect((await t.request('POST', '/api/contact-suggestions/dismiss', { body: { email: 'x@y.example' } })).status).toBe(401);
@@ -173,6 +176,19 @@ describe.each(DIALECTS)('contact suggestions on %s', (dialect) => {
     const known = await t.request('POST', '/api/contact-suggestions/create', { token: ann.token, body: { email: 'known@client.example' } });
     expect(known.status).toBe(409);
     expect(typeof known.body.error.details.contactId).toBe('string');
+  });
+
+  it('looks up which addresses of a message have a visible contact or are own', async () => {
+    const r = await t.request('GET', `/api/contact-suggestions/lookup?emails=${encodeURIComponent('Known@client.example,ann@acme.test,nobody@x.example')}`, { token: ann.token });
+    expect(r.status).toBe(200);
+    const by = Object.fromEntries(r.body.items.map((i: any) => [i.email, i]));
+    expect(by['known@client.example'].contactId).toEqual(expect.any(String));
+    expect(by['ann@acme.test']).toEqual({ email: 'ann@acme.test', contactId: null, own: true });
+    expect(by['nobody@x.example']).toEqual({ email: 'nobody@x.example', contactId: null, own: false });
+    const many = Array.from({ length: 51 }, (_, i) => `a${i}@x.example`).join(',');
+    expect((await t.request('GET', `/api/contact-suggestions/lookup?emails=${many}`, { token: ann.token })).status).toBe(400);
+    expect((await t.request('GET', '/api/contact-suggestions/lookup', { token: ann.token })).status).toBe(400);
+    expect((await t.request('GET', '/api/contact-suggestions/lookup?emails=a@b.example', {})).status).toBe(401);
   });
 
   it('dismisses an address for the caller only, idempotently', async () => {

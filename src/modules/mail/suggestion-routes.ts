@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { App } from '../../platform/http/app.js';
 import { requireUser } from '../../platform/http/auth.js';
+import { errors } from '../../platform/http/errors.js';
 import { pageQuery, pageSchema } from '../../platform/http/paging.js';
 import type { ContactSuggestions } from './suggestions.js';
 
@@ -13,6 +14,23 @@ export function registerSuggestionRoutes(app: App, suggestions: ContactSuggestio
     '/api/contact-suggestions',
     { schema: { tags: ['mail'], querystring: z.object({ ...pageQuery }), response: { 200: pageSchema(suggestion) } } },
     async (request) => suggestions.list(requireUser(request), request.query),
+  );
+
+  app.get(
+    '/api/contact-suggestions/lookup',
+    {
+      schema: {
+        tags: ['mail'],
+        querystring: z.object({ emails: z.string().max(16_500) }),
+        response: { 200: z.object({ items: z.array(z.object({ email: z.string(), contactId: z.string().nullable(), own: z.boolean() })) }) },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const emails = request.query.emails.split(',');
+      if (emails.length > 50) throw errors.validation([{ field: 'emails', message: 'At most 50 addresses.' }]);
+      return { items: await suggestions.lookup(user, emails) };
+    },
   );
 
   app.post(

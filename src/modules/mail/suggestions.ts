@@ -177,7 +177,24 @@ export function createContactSuggestions(deps: { db: Kysely<Database>; directory
       .execute();
   }
 
-  return { list, create, dismiss, linkAddress };
+  /**
+   * For the reading view: which of these addresses already belong to a contact the caller can see,
+   * and which are the caller's own (no "Add to contacts" next to either). At most 50 addresses.
+   */
+  async function lookup(user: AuthUser, emailsRaw: string[]): Promise<{ email: string; contactId: string | null; own: boolean }[]> {
+    const emails = [...new Set(emailsRaw.map((e) => e.trim().toLowerCase()).filter(Boolean))].slice(0, 50);
+    if (emails.length === 0) return [];
+    const own = new Set(await ownAddresses(await directory.readableBy(user.id)));
+    const matches = deps.crm ? await deps.crm.findContactsByEmails(emails) : [];
+    const found = new Map<string, string>();
+    for (const m of matches) {
+      if (found.has(m.email)) continue;
+      if (!deps.crm?.canAccess || (await deps.crm.canAccess(user, 'contact', m.contactId))) found.set(m.email, m.contactId);
+    }
+    return emails.map((email) => ({ email, contactId: found.get(email) ?? null, own: own.has(email) }));
+  }
+
+  return { list, create, dismiss, linkAddress, lookup };
 }
 
 export type ContactSuggestions = ReturnType<typeof createContactSuggestions>;
