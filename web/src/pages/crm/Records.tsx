@@ -9,6 +9,7 @@ import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '..
 import { useDebounced } from '../../components/useDebounced.js';
 import { useT, type TKey } from '../../i18n/index.js';
 import type { Account, Contact } from './types.js';
+import { SuggestedContacts } from './SuggestedContacts.js';
 
 type Kind = 'contacts' | 'accounts';
 
@@ -126,6 +127,7 @@ export function RecordsPage({ kind }: { kind: Kind }) {
           </Group>
         )}
       </Card>
+      {kind === 'contacts' && <SuggestedContacts />}
       {creating && <NewRecordModal kind={kind} accounts={accounts.data?.items ?? []} onClose={() => setCreating(false)} />}
     </>
   );

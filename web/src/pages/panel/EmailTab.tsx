@@ -14,6 +14,7 @@ import { useLanguage, useT } from '../../i18n/index.js';
 import { useMailboxes } from '../profile/Mailboxes.js';
 import { ComposeModal, type ComposeMode } from './Compose.js';
 import { addr, who, type EmailDetail, type EmailSummary } from './mailTypes.js';
+import { UnknownParticipants } from './AddToContacts.js';
 
 const PANE_HEIGHT = 'calc(100vh - 60px - 2 * var(--mantine-spacing-lg) - 56px)';
 
@@ -325,6 +326,7 @@ function MessageCard({ email: e, onCompose }: { email: EmailDetail; onCompose: (
           </ActionIcon>
         </Group>
       </Group>
+      <UnknownParticipants email={e} />
       {e.parseError && (
         <Text size="xs" c="orange">
           {e.parseError}
