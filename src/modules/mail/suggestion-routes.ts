@@ -6,6 +6,8 @@ import { errors } from '../../platform/http/errors.js';
 import { pageQuery, pageSchema } from '../../platform/http/paging.js';
 import type { ContactSuggestions } from './suggestions.js';
 
+// PostgreSQL text cannot hold NUL: refuse it as bad input instead of failing in the driver.
+const noNul = (s: string) => !s.includes('\u0000');
 const email = z.string().trim().toLowerCase().max(320).email();
 const suggestion = z.object({ email: z.string(), name: z.string().nullable(), messageCount: z.number(), lastSeenAt: z.string() });
 
@@ -21,7 +23,7 @@ export function registerSuggestionRoutes(app: App, suggestions: ContactSuggestio
     {
       schema: {
         tags: ['mail'],
-        querystring: z.object({ emails: z.string().max(16_500) }),
+        querystring: z.object({ emails: z.string().max(16_500).refine(noNul, 'Must not contain NUL characters.') }),
         response: { 200: z.object({ items: z.array(z.object({ email: z.string(), contactId: z.string().nullable(), own: z.boolean() })) }) },
       },
     },
@@ -38,7 +40,7 @@ export function registerSuggestionRoutes(app: App, suggestions: ContactSuggestio
     {
       schema: {
         tags: ['mail'],
-        body: z.object({ email, name: z.string().trim().max(200).optional() }),
+        body: z.object({ email, name: z.string().trim().max(200).refine(noNul, 'Must not contain NUL characters.').optional() }),
         response: { 201: z.object({ contactId: z.string(), accountId: z.string().nullable(), linked: z.number() }) },
       },
     },
