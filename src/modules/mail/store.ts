@@ -10,7 +10,7 @@ import { fromJson, newId, nowIso, toJson } from '../../platform/db/index.js';
 import type { FileStore } from '../../platform/files/index.js';
 import type { Logger } from '../../platform/logger.js';
 import { messageKey, type MailAddress, type ParsedMail } from './parse.js';
-import { resolveThread } from './threads.js';
+import { resolveThreads } from './threads.js';
 
 /** The slice of the CRM the mail module needs (see src/modules/crm/index.ts). */
 export interface MailCrmLink {
@@ -104,8 +104,8 @@ export function createMailStore(deps: StoreDeps) {
   /**
    * Stores a batch; returns the emails that are new (first time seen in this mailbox).
    * Files are written before the transaction and removed again when a racing writer won.
-   * Statements are batched (multi-row inserts) so a batch costs a handful of round trips plus
-   * the per-message thread resolution.
+   * Statements are batched (multi-row inserts, one thread lookup for the whole batch) so a batch
+   * costs a handful of round trips whatever its size.
    */
   async function ingest(mailboxId: string, items: NewEmailInput[]): Promise<StoredEmailSummary[]> {
     if (items.length === 0) return [];
@@ -141,12 +141,18 @@ export function createMailStore(deps: StoreDeps) {
       const now = nowIso();
       const emailRows: Insertable<EmailsTable>[] = [];
       const meta: { key: string; id: string; f: (typeof prepared)[number]; it: NewEmailInput; threadId: string; date: string; participants: Map<string, string> }[] = [];
+      // In order, so a reply in the same batch as its parent joins the parent's thread.
+      const threadIds = await resolveThreads(
+        tx,
+        mailboxId,
+        fresh.map(({ it: { parsed: p } }) => ({ ownId: p.messageId, referenced: [...p.references, ...(p.inReplyTo ? [p.inReplyTo] : [])] })),
+      );
       for (let i = 0; i < fresh.length; i++) {
         const { it, key } = fresh[i];
         const p = it.parsed;
         const f = prepared[i];
-        // In order, so a reply in the same batch as its parent joins the parent's thread.
-        const threadId = await resolveThread(tx, mailboxId, p.messageId, [...p.references, ...(p.inReplyTo ? [p.inReplyTo] : [])]);
+        const threadId = threadIds[i];
+        const snippet = snippetOf(p);
         const date = p.date ?? (it.internalDate ? it.internalDate.toISOString() : now);
         const id = newId();
         const parts = new Map<string, string>();
@@ -179,14 +185,14 @@ export function createMailStore(deps: StoreDeps) {
           headers_json: toJson(p.headers),
           text_body: p.text,
           html_body: p.html,
-          snippet: snippetOf(p),
+          snippet,
           size: it.raw.length,
           has_attachments: p.attachments.some((a) => !a.inline) ? 1 : 0,
           raw_file_key: f.rawKey,
           parse_error: p.parseError,
           flags_json: toJson(it.location ? [...it.location.flags].sort() : []),
           is_deleted: 0,
-          search_lower: [p.subject, p.from?.name ?? '', p.from?.address ?? '', ...p.to.map((a) => `${a.name} ${a.address}`), snippetOf(p)].join(' ').toLowerCase().slice(0, 4000),
+          search_lower: [p.subject, p.from?.name ?? '', p.from?.address ?? '', ...p.to.map((a) => `${a.name} ${a.address}`), snippet].join(' ').toLowerCase().slice(0, 4000),
           created_at: now,
           updated_at: now,
         });
