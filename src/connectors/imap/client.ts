@@ -109,8 +109,13 @@ export interface ImapSession {
   status(path: string): Promise<FolderState & { messages: number }>;
   /** SELECTs read-only; the returned state is the server's at SELECT time. */
   open(path: string): Promise<FolderState>;
-  /** UIDs (ascending) with their sizes, in `range` ("100:*") or from SEARCH SINCE; filtered to > afterUid. */
-  listUids(opts: { afterUid: number; since?: Date | null }): Promise<{ uid: number; size: number }[]>;
+  /**
+   * UIDs (ascending) above afterUid (and SINCE `since`) with their sizes. With `sizeFloor`, only
+   * messages LARGER than it get their exact size (SEARCH + SEARCH LARGER + FETCH of those few);
+   * the others report `sizeFloor`, an upper bound — enough to bound batch memory, and a FETCH of
+   * every message's size costs more client CPU than the rest of a first sync's bookkeeping.
+   */
+  listUids(opts: { afterUid: number; since?: Date | null; sizeFloor?: number }): Promise<{ uid: number; size: number }[]>;
   /** Every UID currently in the selected folder (UID SEARCH ALL). */
   allUids(): Promise<Set<number>>;
   fetchSources(uids: number[]): AsyncGenerator<FetchedMessage>;
@@ -183,8 +188,22 @@ export function wrapSession(client: ImapFlow): ImapSession {
           highestModseq: mb.highestModseq != null && !mb.noModseq ? String(mb.highestModseq) : null,
         };
       }),
-    listUids: ({ afterUid, since }) =>
+    listUids: ({ afterUid, since, sizeFloor }) =>
       wrap(async () => {
+        if (sizeFloor && sizeFloor > 0) {
+          // "n:*" always matches the highest message even when its UID < n: filter client-side.
+          const query = { uid: `${afterUid + 1}:*`, ...(since ? { since } : {}) };
+          const found = await client.search(query, { uid: true });
+          const uids = [...new Set((Array.isArray(found) ? found : []).filter((u) => u > afterUid))].sort((a, b) => a - b);
+          if (uids.length === 0) return [];
+          const large = await client.search({ ...query, larger: sizeFloor }, { uid: true });
+          const largeUids = (Array.isArray(large) ? large : []).filter((u) => u > afterUid);
+          const sizes = new Map<number, number>();
+          if (largeUids.length) {
+            for await (const m of client.fetch(uidSet(largeUids), { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
+          }
+          return uids.map((uid) => ({ uid, size: sizes.get(uid) ?? sizeFloor }));
+        }
         let range: string;
         if (since) {
           const found = await client.search({ since }, { uid: true });

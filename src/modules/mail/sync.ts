@@ -53,6 +53,7 @@ export interface SyncResult {
 }
 
 const DAY = 24 * 3600 * 1000;
+const FIRST_BATCH = 50;
 export function periodStart(p: LoadPeriod, now = Date.now()): Date | null {
   const days: Record<LoadPeriod, number | null> = { day: 1, '3days': 3, week: 7, month: 31, '3months': 92, '6months': 183, all: null };
   const d = days[p];
@@ -118,7 +119,8 @@ export function createSyncer(deps: SyncerDeps) {
     const firstLoad = lastUid === 0;
     const known = await store.knownUids(mailboxId, path, st.uidValidity);
     const since = firstLoad && known.size === 0 ? periodStart(conn.mailbox.settings.loadPeriod) : null;
-    const pending = await session.listUids({ afterUid: lastUid, since });
+    // Sizes only matter to bound a batch's bytes: messages up to batchBytes / batchCount count as that much.
+    const pending = await session.listUids({ afterUid: lastUid, since, sizeFloor: Math.floor(batchBytes / batchCount) });
     const total = pending.length;
     let done = 0;
     await db.updateTable('mail_folders').set({ total, done: 0, updated_at: nowIso() }).where('id', '=', row.id).execute();
@@ -128,7 +130,9 @@ export function createSyncer(deps: SyncerDeps) {
     const maxKnownBefore = lastUid;
     // Pipelined: while batch i is being stored, batch i+1 is already being fetched and parsed
     // (IMAP and the database are different resources). At most two batches are in memory.
-    const batches = batchBySize(pending, batchCount, batchBytes);
+    // A small first batch: nothing is stored until it has been fetched and parsed, so storing starts sooner.
+    const head = Math.min(FIRST_BATCH, batchCount);
+    const batches = [...batchBySize(pending.slice(0, head), head, batchBytes), ...batchBySize(pending.slice(head), batchCount, batchBytes)];
     const loadNow = async (batch: number[]) => {
       const fetched = [];
       const parsing = [];
