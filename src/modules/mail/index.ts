@@ -119,7 +119,7 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
     }
   }
 
-  const suggestions = createContactSuggestions({ db, directory: deps.directory, crm: deps.crm });
+  const suggestions = createContactSuggestions({ db, dialect: platform.dialect, directory: deps.directory, crm: deps.crm });
 
   const service = {
     queries,

@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../schema.js';
-import { fromJson, nowIso } from '../../platform/db/index.js';
+import { fromJson, nowIso, type Dialect } from '../../platform/db/index.js';
 import { errors } from '../../platform/http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../platform/http/paging.js';
 import type { MailboxDirectory } from '../mailboxes/types.js';
@@ -28,7 +28,7 @@ export interface ContactSuggestion {
 // Suggestions count the people you correspond with; bcc/reply-to are not "seen" in the message.
 const SUGGEST_ROLES = ['from', 'to', 'cc'];
 
-export function createContactSuggestions(deps: { db: Kysely<Database>; directory: MailboxDirectory; crm?: SuggestionCrm }) {
+export function createContactSuggestions(deps: { db: Kysely<Database>; dialect: Dialect; directory: MailboxDirectory; crm?: SuggestionCrm }) {
   const { db, directory } = deps;
 
   /** Own addresses: the mailbox addresses (and custom senders) of the mailboxes the user reads. */
@@ -43,27 +43,50 @@ export function createContactSuggestions(deps: { db: Kysely<Database>; directory
     return [...out];
   }
 
-  /** The most recent display name of each address, from its latest few messages (one query). */
+  /**
+   * The most recent display name of each address, from its latest few messages — one query per
+   * page, in the form each engine plans well (measured with 20k emails / 60k participants):
+   * PostgreSQL: a window over the page's addresses; SQLite: a UNION ALL of one index-driven
+   * "latest 5 messages of this address" branch per address (the window form took ~0.9 s there,
+   * and the branch form ~7 s on PostgreSQL while its statistics lag behind a big first sync).
+   */
   async function latestNames(mailboxIds: string[], addresses: string[]): Promise<Map<string, string>> {
     const names = new Map<string, string>();
     if (addresses.length === 0 || mailboxIds.length === 0) return names;
-    const ranked = db
-      .selectFrom('email_participants as p')
-      .innerJoin('emails as e', 'e.id', 'p.email_id')
-      .select([
-        'p.address',
-        'e.from_address',
-        'e.from_name',
-        'e.to_json',
-        'e.cc_json',
-        sql<number>`row_number() over (partition by p.address order by e.date desc, e.id desc)`.as('rn'),
-      ])
-      .where('p.address', 'in', addresses)
-      .where('p.role', 'in', SUGGEST_ROLES)
-      .where('e.mailbox_id', 'in', mailboxIds)
-      .where('e.is_deleted', '=', 0)
-      .as('r');
-    const rows = await db.selectFrom(ranked).selectAll().where('r.rn', '<=', 5).orderBy('r.address').orderBy('r.rn').execute();
+    const base = () =>
+      db
+        .selectFrom('email_participants as p')
+        .innerJoin('emails as e', 'e.id', 'p.email_id')
+        .where('p.role', 'in', SUGGEST_ROLES)
+        .where('e.mailbox_id', 'in', mailboxIds)
+        .where('e.is_deleted', '=', 0);
+    type Row = { address: string; date: string; id: string; from_address: string | null; from_name: string | null; to_json: string; cc_json: string };
+    let rows: Row[];
+    if (deps.dialect === 'postgres') {
+      const ranked = base()
+        .select(['p.address', 'e.date', 'e.id', 'e.from_address', 'e.from_name', 'e.to_json', 'e.cc_json', sql<number>`row_number() over (partition by p.address order by e.date desc, e.id desc)`.as('rn')])
+        .where('p.address', 'in', addresses)
+        .as('r');
+      rows = await db.selectFrom(ranked).select(['r.address', 'r.date', 'r.id', 'r.from_address', 'r.from_name', 'r.to_json', 'r.cc_json']).where('r.rn', '<=', 5).execute();
+    } else {
+      const branch = (address: string) =>
+        db
+          .selectFrom(
+            base()
+              .select(['p.address', 'e.date', 'e.id', 'e.from_address', 'e.from_name', 'e.to_json', 'e.cc_json'])
+              .where('p.address', '=', address)
+              .orderBy('e.date', 'desc')
+              .orderBy('e.id', 'desc')
+              .limit(5)
+              .as('x'),
+          )
+          .selectAll();
+      let q = branch(addresses[0]);
+      for (const a of addresses.slice(1)) q = q.unionAll(branch(a));
+      rows = await q.execute();
+    }
+    // Newest first overall, so the first name found per address is its most recent one.
+    rows.sort((a, b) => (a.date === b.date ? (a.id < b.id ? 1 : -1) : a.date < b.date ? 1 : -1));
     for (const r of rows) {
       if (names.has(r.address)) continue;
       const name = nameIn(r, r.address);
