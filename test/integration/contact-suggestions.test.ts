@@ -114,6 +114,10 @@ describe.each(DIALECTS)('contact suggestions on %s', (dialect) => {
     }
     expect(seen).toEqual(['carol@client.example', 'dave@x.example', 'eve@x.example']);
     expect((await t.request('GET', '/api/contact-suggestions?cursor=not-a-cursor', { token: ann.token })).status).toBe(400);
+    for (const k of [1.5, 1e308, -1, 'x']) {
+      const forged = Buffer.from(JSON.stringify({ k, id: 'a@b.example' })).toString('base64url');
+      expect((await t.request('GET', `/api/contact-suggestions?cursor=${forged}`, { token: ann.token })).status).toBe(400);
+    }
     expect((await t.request('GET', '/api/contact-suggestions?limit=0', { token: ann.token })).status).toBe(400);
   });
 

@@ -126,7 +126,8 @@ export function createContactSuggestions(deps: { db: Kysely<Database>; dialect: 
     if (own.length) q = q.where('p.address', 'not in', own);
     if (after) {
       const k = Number(after.k);
-      if (!Number.isFinite(k)) throw errors.validation([{ field: 'cursor', message: 'Invalid cursor; use nextCursor from the previous page.' }]);
+      // A forged cursor must not reach PostgreSQL's bigint comparison as 1.5 or 1e308 (a 500).
+      if (!Number.isSafeInteger(k) || k < 0) throw errors.validation([{ field: 'cursor', message: 'Invalid cursor; use nextCursor from the previous page.' }]);
       q = q.having((eb) => {
         const cnt = eb.fn.count('e.id').distinct();
         return eb.or([eb(cnt, '<', k), eb.and([eb(cnt, '=', k), eb('p.address', '>', after.id)])]);
