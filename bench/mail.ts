@@ -131,7 +131,11 @@ async function syncPhase() {
   const mb = h.directory.add({ dovecot: dc as unknown as Parameters<typeof h.directory.add>[0]['dovecot'], user: USER });
   const mail = createMailModule(h.platform, { directory: h.directory, getSyncIntervalMinutes: async () => 10 }, { parseThreads: THREADS, tickMs: 200, pollMs: 30_000 });
   let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  let atPeak = process.memoryUsage();
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > peak) [peak, atPeak] = [m.rss, m];
+  }, 50);
   const rssBefore = process.memoryUsage().rss;
   const t0 = performance.now();
   const res = await mail.service.syncMailbox(mb.id);
@@ -143,6 +147,8 @@ async function syncPhase() {
   console.log(`    ratio b/a = ${((rate / a.rate) * 100).toFixed(0)} % (target ≥ 85 %)`);
   const maxRss = process.resourceUsage().maxRSS * 1024;
   console.log(`    peak RSS ${(Math.max(peak, maxRss) / 1048576).toFixed(0)} MB for the whole sync process (at start ${(rssBefore / 1048576).toFixed(0)} MB; target < 300 MB)`);
+  const toMb = (x: number) => (x / 1048576).toFixed(0);
+  console.log(`    at the sampled peak: V8 heap ${toMb(atPeak.heapUsed)}/${toMb(atPeak.heapTotal)} MB used/reserved (all threads' isolates count in RSS, only this one here), external ${toMb(atPeak.external)} MB (array buffers ${toMb(atPeak.arrayBuffers)} MB)`);
 
   // (c) APPEND → email.received latency with the live engine.
   await mail.start({ worker: true, scheduler: false });

@@ -93,8 +93,10 @@ export function createParserPool(threads: number, opts: { workerSource?: string 
       const id = ++seq;
       return new Promise<ParsedMail>((resolve, reject) => {
         entry.pending.set(id, { resolve, reject, raw });
-        // Copy: the fetched Buffer may share a pooled ArrayBuffer we must not detach.
-        entry.w.postMessage({ id, raw: new Uint8Array(raw) });
+        // Copy once (the fetched Buffer may share a pooled ArrayBuffer we must not detach) and
+        // transfer the copy: posting it untransferred made structured clone copy it a second time.
+        const copy = new Uint8Array(raw);
+        entry.w.postMessage({ id, raw: copy }, [copy.buffer]);
       });
     },
     stats() {
