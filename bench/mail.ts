@@ -137,11 +137,17 @@ async function syncPhase() {
     if (m.rss > peak) [peak, atPeak] = [m.rss, m];
   }, 50);
   const rssBefore = process.memoryUsage().rss;
+  if (process.env.BENCH_GC_PROBE) console.log(`    [probe] before sync: heap used ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MB`);
   const t0 = performance.now();
   const res = await mail.service.syncMailbox(mb.id);
   const visible = await h.db.db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).where('mailbox_id', '=', mb.id).executeTakeFirstOrThrow();
   const bs = (performance.now() - t0) / 1000;
   clearInterval(sampler);
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (process.env.BENCH_GC_PROBE && g) {
+    g();
+    console.log(`    [probe] after sync + full GC: heap used ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MB, rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB`);
+  }
   const rate = Number(visible.n) / bs;
   console.log(`(b) Switchboard first sync (${DIALECT}, parse threads ${THREADS}): ${visible.n} emails visible in ${bs.toFixed(1)} s = ${rate.toFixed(0)} msg/s; fetched ${res?.fetched}`);
   console.log(`    ratio b/a = ${((rate / a.rate) * 100).toFixed(0)} % (target ≥ 85 %)`);
