@@ -47,10 +47,18 @@ export interface StoreDeps {
   crm?: MailCrmLink;
 }
 
+const collapse = (t: string) => t.replace(/\s+/g, ' ').trim();
+
 function snippetOf(p: ParsedMail): string {
   let t = p.text ?? '';
   if (!t && p.html) t = p.html.replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/gi, ' ').replace(/<[^>]+>/g, ' ');
-  return t.replace(/\s+/g, ' ').trim().slice(0, 200);
+  // Collapsing a prefix gives a prefix of the collapsed whole, so when it already holds more
+  // than 200 characters the snippet is the same — without running the regex over a long body.
+  if (t.length > 1000) {
+    const head = t.slice(0, 1000).replace(/\s+/g, ' ').trimStart();
+    if (head.length > 200) return head.slice(0, 200);
+  }
+  return collapse(t).slice(0, 200);
 }
 
 function headerValue(p: ParsedMail, key: string): string | null {
