@@ -1,7 +1,7 @@
 // B3 live delivery against a real Dovecot: the worker holding the mailbox lease IDLEs INBOX and
 // polls the other folders; an APPEND shows up as `email.received` within seconds. When the lease
 // holder is gone, another worker takes the mailbox over once the lease expires.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { createMailHarness, waitFor, type MailHarness } from '../fixtures/mail/harness.js';
 import { createMailModule, type MailModule } from '../../src/modules/mail/index.js';
@@ -17,8 +17,12 @@ beforeAll(async () => {
   await dc.append(USER, 'INBOX', `From: old@example.org\r\nSubject: Old one\r\nMessage-ID: <old-1@example.org>\r\n\r\nold\r\n`);
   h = await createMailHarness('sqlite');
 });
+// Each test's workers stop with it: a worker left running from an earlier test would race the
+// next test's worker for the same lease.
+afterEach(async () => {
+  for (const m of modules.splice(0)) await m.stop();
+});
 afterAll(async () => {
-  for (const m of modules) await m.stop();
   await h?.close();
   await dc?.close();
 });
