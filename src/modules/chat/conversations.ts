@@ -5,7 +5,7 @@
 import type { Transaction } from 'kysely';
 import type { DB, Database } from '../../schema.js';
 import type { FileStore } from '../../platform/files/index.js';
-import { fromJson, isUniqueViolation, newId, nowIso, sql, toJson, type Dialect } from '../../platform/db/index.js';
+import { forUpdate, fromJson, isUniqueViolation, newId, nowIso, sql, toJson, type Dialect } from '../../platform/db/index.js';
 import { errors } from '../../platform/http/errors.js';
 import type { RealtimeEvent } from '../../platform/realtime/types.js';
 import type { RoutingService } from './routing-service.js';
@@ -76,6 +76,11 @@ export interface ConversationDeps {
   /** Arrange for the completion check of a chat after delayMs (a delayed job keyed by chat and message time). */
   scheduleAutocomplete(chatId: string, key: string, delayMs: number): Promise<void>;
   minuteMs(): number;
+  /**
+   * Test seam: runs after the chat was read and before the message is stored, so a test can make
+   * a completion land exactly in that window (the race the locked re-check below closes).
+   */
+  hooks?: { beforeStore?(chatId: string, direction: 'in' | 'out'): Promise<void> };
 }
 
 export function createConversationService(deps: ConversationDeps) {
@@ -91,22 +96,17 @@ export function createConversationService(deps: ConversationDeps) {
     return [];
   }
 
-  async function insertFiles(chatId: string, messageId: string, files: StoredInboundFile[], now: string): Promise<MessageFileView[]> {
-    const views: MessageFileView[] = [];
-    for (const f of files) {
-      const id = newId();
-      await db
-        .insertInto('chat_files')
-        .values({ id, chat_id: chatId, message_id: messageId, name: f.name, mime_type: f.mimeType, size: f.size, file_key: f.fileKey, kind: f.kind, created_at: now })
-        .execute();
-      views.push({ id, name: f.name, mimeType: f.mimeType, size: f.size, kind: f.kind });
-    }
-    return views;
-  }
-
   /**
    * A customer message. Idempotent by (channel, update id): a duplicate delivery stores nothing and
    * notifies nobody. Returns the chat and whether it is new.
+   *
+   * The open chat is read without a lock first (the common case costs one indexed read), then
+   * locked inside the message transaction and checked again: a timeout or an operator may have
+   * completed it in between. Storing the message in that completed chat would lose it (no new
+   * chat, nobody notified), so the transaction rolls back and the message opens a new chat,
+   * routed afresh. PostgreSQL: `FOR UPDATE` orders us after the completing transaction; SQLite:
+   * transactions are BEGIN IMMEDIATE (one writer at a time, across processes too), so the read
+   * inside the transaction sees every committed completion.
    */
   async function receive(
     channel: ChatChannelsTable,
@@ -114,6 +114,24 @@ export function createConversationService(deps: ConversationDeps) {
     files: StoredInboundFile[],
     opts: { alsoInTransaction?: (trx: Transaction<Database>) => Promise<void> } = {},
   ): Promise<{ chatId: string; duplicate: boolean; newChat: boolean }> {
+    // A chat can complete under us only a few times in a row in any real run; the bound turns a
+    // logic error into an exception rather than a loop.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const r = await receiveOnce(channel, m, files, opts);
+      if (r !== CHAT_CLOSED) return r;
+    }
+    throw new Error('The customer\'s chat kept completing while a message was stored; giving up (the update stays pending and is retried).');
+  }
+
+  const CHAT_CLOSED = Symbol('chat closed');
+  class ChatClosed extends Error {}
+
+  async function receiveOnce(
+    channel: ChatChannelsTable,
+    m: InboundMessage,
+    files: StoredInboundFile[],
+    opts: { alsoInTransaction?: (trx: Transaction<Database>) => Promise<void> },
+  ): Promise<{ chatId: string; duplicate: boolean; newChat: boolean } | typeof CHAT_CLOSED> {
     const openKey = `${channel.id}:${m.externalChatId}`;
     let chat = await db.selectFrom('chats').selectAll().where('open_key', '=', openKey).executeTakeFirst();
     let newChat = false;
@@ -147,46 +165,53 @@ export function createConversationService(deps: ConversationDeps) {
       } catch (err) {
         // Two deliveries of one customer's first messages raced: the other opened the chat.
         if (!isUniqueViolation(err)) throw err;
-        chat = await db.selectFrom('chats').selectAll().where('open_key', '=', openKey).executeTakeFirstOrThrow();
+        chat = await db.selectFrom('chats').selectAll().where('open_key', '=', openKey).executeTakeFirst();
+        if (!chat) return CHAT_CLOSED;
       }
     }
+    await deps.hooks?.beforeStore?.(chat.id, 'in');
     const messageId = newId();
-    const at = newChat ? now : laterThan(chat.last_message_at);
     const text = m.unsupported.length && !m.text && !files.length ? `[${m.unsupported.join(', ')} — not supported by Switchboard]` : m.text;
-    const fileRows = files.map((f) => ({ id: newId(), chat_id: chat.id, message_id: messageId, name: f.name, mime_type: f.mimeType, size: f.size, file_key: f.fileKey, kind: f.kind, created_at: at }));
-    const fileViews: MessageFileView[] = fileRows.map((f) => ({ id: f.id, name: f.name, mimeType: f.mime_type, size: f.size, kind: f.kind }));
-    const target = chat;
+    const chatId = chat.id;
+    let stored: { at: string; chat: ChatsTable; fileViews: MessageFileView[] };
     try {
       // One transaction (one commit) for everything this message writes: on PostgreSQL every
       // commit waits for the WAL flush, and that dominated the inbound latency.
-      await db.transaction().execute(async (trx) => {
+      stored = await db.transaction().execute(async (trx) => {
         // The raw update was committed durably before Telegram got its 200; if this commit were
         // lost in a PostgreSQL crash, the update would still be pending and be processed again
         // (idempotently). So this transaction need not wait for the WAL flush.
         if (deps.dialect === 'postgres') await sql`set local synchronous_commit to off`.execute(trx);
+        const locked = await forUpdate(trx.selectFrom('chats').selectAll().where('id', '=', chatId), deps.dialect).executeTakeFirst();
+        if (!locked || locked.state === 'completed' || locked.open_key !== openKey) throw new ChatClosed();
+        const at = newChat ? now : laterThan(locked.last_message_at);
+        const fileRows = files.map((f) => ({ id: newId(), chat_id: chatId, message_id: messageId, name: f.name, mime_type: f.mimeType, size: f.size, file_key: f.fileKey, kind: f.kind, created_at: at }));
+        const fileViews: MessageFileView[] = fileRows.map((f) => ({ id: f.id, name: f.name, mimeType: f.mime_type, size: f.size, kind: f.kind }));
         await trx
           .insertInto('chat_messages')
           .values({
-            id: messageId, chat_id: target.id, channel_id: channel.id, direction: 'in', author_user_id: null, text, files: toJson(fileViews),
+            id: messageId, chat_id: chatId, channel_id: channel.id, direction: 'in', author_user_id: null, text, files: toJson(fileViews),
             external_update_id: m.updateId, external_message_id: m.externalMessageId, delivery: null, send_error: null, created_at: at,
           })
           .execute();
         if (fileRows.length) await trx.insertInto('chat_files').values(fileRows).execute();
-        if (!newChat) await trx.updateTable('chats').set({ last_incoming_at: at, last_message_at: at }).where('id', '=', target.id).execute();
+        if (!newChat) await trx.updateTable('chats').set({ last_incoming_at: at, last_message_at: at }).where('id', '=', chatId).execute();
         await opts.alsoInTransaction?.(trx);
+        return { at, chat: locked, fileViews };
       });
     } catch (err) {
+      if (err instanceof ChatClosed) return CHAT_CLOSED;
       // A concurrent delivery of the same update stored it first.
-      if (isUniqueViolation(err)) return { chatId: chat.id, duplicate: true, newChat: false };
+      if (isUniqueViolation(err)) return { chatId, duplicate: true, newChat: false };
       throw err;
     }
-    const view: MessageView = { id: messageId, chatId: chat.id, direction: 'in', authorUserId: null, text, files: fileViews, createdAt: at };
+    const view: MessageView = { id: messageId, chatId, direction: 'in', authorUserId: null, text, files: stored.fileViews, createdAt: stored.at };
     if (newChat) {
       await deps.routing.routeQueue(channel.queue_id);
     } else {
-      await deps.notify(await audience(chat), { type: 'chat.message', data: view });
+      await deps.notify(await audience(stored.chat), { type: 'chat.message', data: view });
     }
-    return { chatId: chat.id, duplicate: false, newChat };
+    return { chatId, duplicate: false, newChat };
   }
 
   async function loadChat(chatId: string): Promise<ChatsTable> {
@@ -231,23 +256,41 @@ export function createConversationService(deps: ConversationDeps) {
       // Part went out (text, some files): keep what was sent and report the rest.
       throw errors.upstream('CHANNEL_SEND_PARTIAL', `Only part of the message was delivered: ${connector.describeError(err)}`);
     }
-    const latest = await db.selectFrom('chats').select('last_message_at').where('id', '=', chat.id).executeTakeFirst();
-    const now = laterThan(latest?.last_message_at);
+    // The chat may have completed while Telegram was sending (timeout, a manager): the message went
+    // out, so it is stored — but it must not move last_outgoing_at or schedule a completion check of
+    // a completed chat. Checked under the chat's lock so a completion cannot slip in between.
+    await deps.hooks?.beforeStore?.(chat.id, 'out');
     const messageId = newId();
-    await db
-      .insertInto('chat_messages')
-      .values({
-        id: messageId, chat_id: chat.id, channel_id: channel.id, direction: 'out', author_user_id: userId, text, files: '[]',
-        external_update_id: null, external_message_id: externalIds.join(','), delivery: 'sent', send_error: null, created_at: now,
-      })
-      .execute();
-    const fileViews = stored.length ? await insertFiles(chat.id, messageId, stored, now) : [];
-    if (fileViews.length) await db.updateTable('chat_messages').set({ files: toJson(fileViews) }).where('id', '=', messageId).execute();
-    await db.updateTable('chats').set({ last_outgoing_at: now, last_message_at: now }).where('id', '=', chat.id).execute();
-    const queue = await db.selectFrom('chat_queues').select('completion_timeout_minutes').where('id', '=', chat.queue_id).executeTakeFirst();
-    if (queue?.completion_timeout_minutes) {
-      // One check per outgoing message; a stale check finds a newer message and does nothing.
-      await deps.scheduleAutocomplete(chat.id, now, queue.completion_timeout_minutes * deps.minuteMs() + 20);
+    const saved = await db.transaction().execute(async (trx) => {
+      const locked = await forUpdate(trx.selectFrom('chats').selectAll().where('id', '=', chat.id), deps.dialect).executeTakeFirst();
+      if (!locked) return null;
+      const stillMine = locked.state === 'in-progress' && locked.operator_id === userId;
+      const now = laterThan(locked.last_message_at);
+      const fileRows = stored.map((f) => ({ id: newId(), chat_id: chat.id, message_id: messageId, name: f.name, mime_type: f.mimeType, size: f.size, file_key: f.fileKey, kind: f.kind, created_at: now }));
+      const fileViews: MessageFileView[] = fileRows.map((f) => ({ id: f.id, name: f.name, mimeType: f.mime_type, size: f.size, kind: f.kind }));
+      await trx
+        .insertInto('chat_messages')
+        .values({
+          id: messageId, chat_id: chat.id, channel_id: channel.id, direction: 'out', author_user_id: userId, text, files: toJson(fileViews),
+          external_update_id: null, external_message_id: externalIds.join(','), delivery: 'sent', send_error: null, created_at: now,
+        })
+        .execute();
+      if (fileRows.length) await trx.insertInto('chat_files').values(fileRows).execute();
+      await trx
+        .updateTable('chats')
+        .set(stillMine ? { last_outgoing_at: now, last_message_at: now } : { last_message_at: now })
+        .where('id', '=', chat.id)
+        .execute();
+      return { now, fileViews, stillMine };
+    });
+    if (!saved) throw errors.notFound('Chat', chatId);
+    const { now, fileViews } = saved;
+    if (saved.stillMine) {
+      const queue = await db.selectFrom('chat_queues').select('completion_timeout_minutes').where('id', '=', chat.queue_id).executeTakeFirst();
+      if (queue?.completion_timeout_minutes) {
+        // One check per outgoing message; a stale check finds a newer message and does nothing.
+        await deps.scheduleAutocomplete(chat.id, now, queue.completion_timeout_minutes * deps.minuteMs() + 20);
+      }
     }
     const view: MessageView = { id: messageId, chatId: chat.id, direction: 'out', authorUserId: userId, text, files: fileViews, createdAt: now };
     await deps.notify([userId], { type: 'chat.message', data: view });
