@@ -127,6 +127,32 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
   );
 
   it(
+    'tells an operator set Inactive by an expired offer why, in words (not the server code)',
+    async () => {
+      // The expiry itself is covered by the routing tests; here only what the console shows for it.
+      await app.platform.db.updateTable('chat_operators').set({ status: 'inactive', status_reason: 'accept-timeout' }).where('user_id', '=', operator.id).execute();
+      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      await flow(page, 'operator-accept-timeout', async () => {
+        await signIn(page, app.url, operator.email, operator.password);
+        await page.getByRole('link', { name: 'Chats' }).click();
+        const reason = page.getByTestId('status-reason');
+        await reason.getByText('You did not accept an offered chat in time, so you were set Inactive.', { exact: false }).waitFor();
+        expect(await reason.textContent()).not.toContain('accept-timeout');
+        await screenshot(page, 'operator-accept-timeout');
+        // Setting Active clears it; going Inactive by choice ('operator') explains nothing.
+        await page.getByTestId('operator-status').getByText('Active', { exact: true }).click();
+        await reason.waitFor({ state: 'detached' });
+        await page.getByTestId('operator-status').getByText('Inactive', { exact: true }).click();
+        await waitUntil(async () => (await app.request('GET', '/api/operators/me', { token: operator.token })).body.statusReason === 'operator', 'inactive by choice');
+        await page.waitForTimeout(300);
+        expect(await reason.count()).toBe(0);
+      });
+      await page.context().close();
+    },
+    60_000,
+  );
+
+  it(
     'refuses to delete a channel that has chats, in plain words, and offers to deactivate it (H6)',
     async () => {
       const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();

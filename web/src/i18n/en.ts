@@ -320,6 +320,7 @@ export const en = {
   'chat.offered': 'Offered to me',
   'chat.inProgress': 'In progress',
   'chat.noOffers': 'No chats waiting. New ones appear here with a sound.',
+  'chat.reason.acceptTimeout': 'You did not accept an offered chat in time, so you were set Inactive. Set yourself Active to get chats again.',
   'chat.inactiveHint': 'You are inactive: set yourself Active to receive chats.',
   'chat.noChats': 'No chats in progress.',
   'chat.pick': 'Choose a chat to see the conversation.',

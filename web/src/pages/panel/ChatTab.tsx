@@ -11,6 +11,7 @@ import { useRealtimeEvent } from '../../api/realtime.js';
 import { ErrorState, Loading, notifyError, useApiMutation } from '../../components/common.js';
 import { formatSize, formatWhen } from '../../components/format.js';
 import { useLanguage, useT } from '../../i18n/index.js';
+import { statusReasonKey } from './chatText.js';
 import { notifications as toasts } from '@mantine/notifications';
 import type { Chat, ChatAction, ChatMessage } from './chatTypes.js';
 
@@ -109,9 +110,9 @@ export function ChatTab() {
             ]}
             data-testid="operator-status"
           />
-          {status === 'inactive' && me.data?.statusReason && (
-            <Text size="xs" c="orange.8">
-              {me.data.statusReason}
+          {status === 'inactive' && statusReasonKey(me.data?.statusReason) && (
+            <Text size="xs" c="orange.8" data-testid="status-reason">
+              {t(statusReasonKey(me.data?.statusReason)!)}
             </Text>
           )}
         </Stack>
