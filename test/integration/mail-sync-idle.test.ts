@@ -1,41 +1,45 @@
-// B3 live delivery against a real Dovecot: the worker holding the mailbox lease IDLEs INBOX and
-// polls the other folders; an APPEND shows up as `email.received` within seconds. When the lease
-// holder is gone, another worker takes the mailbox over once the lease expires.
+// B3 live delivery against a real Dovecot, on SQLite and PostgreSQL: the worker holding the
+// mailbox lease IDLEs INBOX and polls the other folders; an APPEND shows up as `email.received`
+// within seconds. When the lease holder is gone, another worker takes the mailbox over once the
+// lease expires (the lease row lives in the database, so both engines are exercised).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../helpers/db.js';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { createMailHarness, waitFor, type MailHarness } from '../fixtures/mail/harness.js';
 import { createMailModule, type MailModule } from '../../src/modules/mail/index.js';
 
-const USER = 'carol@example.test';
-let dc: Dovecot;
-let h: MailHarness;
-const modules: MailModule[] = [];
+const DIALECTS = await dialects();
 
-beforeAll(async () => {
-  dc = await startDovecot({ users: [{ user: USER, password: 'pw-carol' }] });
-  await dc.createFolder(USER, 'Projects');
-  await dc.append(USER, 'INBOX', `From: old@example.org\r\nSubject: Old one\r\nMessage-ID: <old-1@example.org>\r\n\r\nold\r\n`);
-  h = await createMailHarness('sqlite');
-});
-// Each test's workers stop with it: a worker left running from an earlier test would race the
-// next test's worker for the same lease.
-afterEach(async () => {
-  for (const m of modules.splice(0)) await m.stop();
-});
-afterAll(async () => {
-  await h?.close();
-  await dc?.close();
-});
+describe.each(DIALECTS)('live sync on %s', (dialect) => {
+  const USER = `carol-${dialect}@example.test`;
+  let dc: Dovecot;
+  let h: MailHarness;
+  const modules: MailModule[] = [];
 
-function mk(platform = h.otherPlatform(), opts: Parameters<typeof createMailModule>[2] = {}) {
-  const m = createMailModule(platform, { directory: h.directory, getSyncIntervalMinutes: async () => 10 }, { parseThreads: 0, tickMs: 300, pollMs: 500, leaseTtlMs: 3000, ...opts });
-  modules.push(m);
-  return m;
-}
+  beforeAll(async () => {
+    dc = await startDovecot({ users: [{ user: USER, password: 'pw-carol' }] });
+    await dc.createFolder(USER, 'Projects');
+    await dc.append(USER, 'INBOX', `From: old@example.org\r\nSubject: Old one\r\nMessage-ID: <old-1@example.org>\r\n\r\nold\r\n`);
+    h = await createMailHarness(dialect);
+  });
+  // Each test's workers stop with it: a worker left running from an earlier test would race the
+  // next test's worker for the same lease.
+  afterEach(async () => {
+    for (const m of modules.splice(0)) await m.stop();
+  });
+  afterAll(async () => {
+    await h?.close();
+    await dc?.close();
+  });
 
-const received = (subject: string) => h.events.find((e) => e.event.type === 'email.received' && (e.event.data as { subject: string }).subject === subject);
+  function mk(platform = h.otherPlatform(), opts: Parameters<typeof createMailModule>[2] = {}) {
+    const m = createMailModule(platform, { directory: h.directory, getSyncIntervalMinutes: async () => 10 }, { parseThreads: 0, tickMs: 300, pollMs: 500, leaseTtlMs: 3000, ...opts });
+    modules.push(m);
+    return m;
+  }
 
-describe('live sync', () => {
+  const received = (subject: string) => h.events.find((e) => e.event.type === 'email.received' && (e.event.data as { subject: string }).subject === subject);
+
   it('delivers an appended INBOX message as email.received within seconds, and polled folders too', async () => {
     const mb = h.directory.add({ dovecot: dc, user: USER });
     const mail = mk();
