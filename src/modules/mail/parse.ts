@@ -91,7 +91,31 @@ function cleanText(s: string | undefined | null): string | null {
   return s.includes('\u0000') ? s.replace(/\u0000/g, '') : s;
 }
 
+/**
+ * Removes NUL from every string of a parsed message. PostgreSQL rejects NUL in text, and one such
+ * value fails the whole batch's transaction — on every retry, so the folder never gets past it.
+ * A NUL reaches us from anywhere a sender controls: an RFC 2047 encoded-word with =00 in a display
+ * name or attachment filename, a raw 0x00 in a Content-Type or Message-ID, a header the fallback
+ * parser copies as latin1. Cleaning the whole result (not field by field) keeps a field added
+ * later from reintroducing the failure. Attachment bytes (Uint8Array) are content, not text.
+ */
+export function scrubNul<T>(v: T): T {
+  if (typeof v === 'string') return cleanText(v) as T;
+  if (v == null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = scrubNul(v[i]);
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) o[k] = scrubNul(o[k]);
+  return v;
+}
+
 export function fromPostal(e: Email): ParsedMail {
+  return scrubNul(mapPostal(e));
+}
+
+function mapPostal(e: Email): ParsedMail {
   const headers = e.headers.slice(0, MAX_HEADERS_KEPT).map((h) => ({ key: h.key, value: cleanText(h.value.slice(0, MAX_HEADER_VALUE)) ?? '' }));
   return {
     messageId: normaliseMessageId(e.messageId),
@@ -123,6 +147,10 @@ export function fromPostal(e: Email): ParsedMail {
 
 /** Header-only fallback for messages the MIME parser rejects. */
 export function fallbackParse(raw: Buffer, reason: string): ParsedMail {
+  return scrubNul(fallbackFields(raw, reason));
+}
+
+function fallbackFields(raw: Buffer, reason: string): ParsedMail {
   const head = raw.subarray(0, Math.min(raw.length, 256 * 1024)).toString('latin1');
   const end = head.search(/\r?\n\r?\n/);
   const block = (end >= 0 ? head.slice(0, end) : head).replace(/\r?\n[ \t]+/g, ' ');
