@@ -45,7 +45,7 @@ const INBOX = (now: number) => [
     subject: 'Quarterly order',
     id: 'order-1',
     date: new Date(now - 3600_000),
-    html: '<p>Hello Ann,</p><p>Please confirm our <b>quarterly order</b> of 40 units of the Model S router, delivered to our Berlin office as usual.</p><img src="https://tracker.example.com/pixel.png" alt="Client logo" width="120" height="40"><script>window.pwned = 1</script><p>Could you also send the updated price list?</p><p>Thanks,<br>Bob Customer<br>Purchasing, Client GmbH</p>',
+    html: '<p>Hello Ann,</p><p>Please confirm our <b>quarterly order</b> of 40 units of the Model S router, delivered to our Berlin office as usual.</p><img src="https://tracker.example.com/pixel.png" alt="Client logo" width="120" height="40"><script>window.pwned = 1</script><div style="background-image: url(https://tracker.example.com/bg.png); padding: 2px 0"><p>Could you also send the updated price list?</p></div><p>Thanks,<br>Bob Customer<br>Purchasing, Client GmbH</p>',
   },
   {
     from: 'Carla Supplier <carla@vendor.test>',
@@ -97,8 +97,19 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
     'adds the mailbox, sets alias and signature, sees synced mail, opens a message and replies',
     () =>
       flow(page, 'user-mailbox', async (step) => {
+        const trackerRequests: string[] = [];
+        const cspViolations: string[] = [];
+        page.on('request', (r) => {
+          if (r.url().includes('tracker.example.com')) trackerRequests.push(r.url());
+        });
+        page.on('console', (m) => {
+          if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+        });
         step('sign in');
+        const home = await page.goto(app.url + '/');
+        expect(home?.headers()['content-security-policy']).toMatch(/script-src 'self'; style-src 'self' 'unsafe-inline'/);
         await signIn(page, app.url, user.email, user.password);
+        await page.getByTestId('realtime-dot').and(page.locator('[data-connected="true"]')).waitFor();
         await page.getByRole('link', { name: 'My mailboxes' }).click();
         await page.getByTestId('add-mailbox').click();
         await page.getByTestId('mailbox-email').fill(ANN.user);
@@ -150,14 +161,22 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
         await page.getByTestId('email-subject').getByText('Quarterly order').waitFor();
         const body = page.getByTestId('mail-body');
         await body.getByText('quarterly order').waitFor();
-        // Sanitised: no script ran; the remote image is blocked until asked.
+        // Sanitised: no script ran; the remote image and the remote CSS background are blocked
+        // until asked: not in the page, and nothing was requested from the tracker.
         expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
         expect(await body.locator('img').count()).toBe(0);
         await page.getByTestId('images-blocked').waitFor();
+        expect(await body.innerHTML()).not.toMatch(/url\(|tracker\.example\.com\/bg/);
+        await page.waitForTimeout(300);
+        expect(trackerRequests).toEqual([]);
         await docsScreenshot(page, 'communication-panel-email');
         await screenshot(page, 'user-reads-mail');
         await page.getByRole('button', { name: 'Show images' }).click();
         expect(await body.locator('img[src="https://tracker.example.com/pixel.png"]').count()).toBe(1);
+        expect(await body.locator('[style*="tracker.example.com/bg.png"]').count()).toBe(1);
+        await waitUntil(() => trackerRequests.some((u) => u.endsWith('/pixel.png')), 'the shown image is requested');
+        // The console's own code keeps within its Content-Security-Policy.
+        expect(cspViolations).toEqual([]);
 
         step('reply');
         // Reply (B4): To is the sender, subject gets "Re:", the signature is in, sent through SMTP.
@@ -185,3 +204,11 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
     300_000,
   );
 });
+
+async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -303,6 +303,7 @@ export const en = {
   'mail.noSubject': '(no subject)',
   'mail.pick': 'Choose a conversation to read it.',
   'mail.imagesBlocked': '{n} remote image(s) blocked to protect your privacy.',
+  'mail.imagePlaceholder': 'image',
   'mail.showImages': 'Show images',
   'suggest.add': 'Add to contacts',
   'suggest.added': 'Contact created; earlier mail with this address is on its timeline',
