@@ -204,8 +204,22 @@ export async function parseMessage(raw: Buffer | Uint8Array): Promise<ParsedMail
 }
 
 /**
- * The per-mailbox identity of a message: its normalised Message-ID, or — when missing — a hash of
- * what a copy of the same message shares in every folder (from, date, subject, size).
+ * The per-mailbox identity of a message stored from now on: its normalised Message-ID, or — when
+ * it has none — a hash of its raw bytes. Copies of one message (another folder, a move, a re-fetch
+ * after a restart or a UIDVALIDITY change) are byte-identical on the server, so they share the key;
+ * two different messages without a Message-ID differ in some byte and stay two emails. The raw
+ * hash is the full SHA-256 (64 hex), so it never equals a legacy key (40 hex).
+ */
+export function identityKey(p: Pick<ParsedMail, 'messageId'>, raw: Uint8Array): string {
+  if (p.messageId) return `mid:${p.messageId}`;
+  return `h:${createHash('sha256').update(raw).digest('hex')}`;
+}
+
+/**
+ * The identity rows without a Message-ID were stored under before identityKey: a hash of from,
+ * Date, subject and size. It merged different messages that share those four values, so new rows
+ * no longer use it; the store still looks it up so that re-fetching a message stored under it
+ * re-matches that row instead of adding a second one (see store.ts, ingest).
  */
 export function messageKey(p: Pick<ParsedMail, 'messageId' | 'from' | 'date' | 'subject'>, size: number, dateHeader?: string | null): string {
   if (p.messageId) return `mid:${p.messageId}`;

@@ -9,7 +9,7 @@ import type { Dialect } from '../../platform/db/index.js';
 import { fromJson, newId, nowIso, toJson } from '../../platform/db/index.js';
 import type { FileStore } from '../../platform/files/index.js';
 import type { Logger } from '../../platform/logger.js';
-import { messageKey, type MailAddress, type ParsedMail } from './parse.js';
+import { identityKey, messageKey, type MailAddress, type ParsedMail } from './parse.js';
 import { resolveThreads } from './threads.js';
 
 /** The slice of the CRM the mail module needs (see src/modules/crm/index.ts). */
@@ -117,13 +117,22 @@ export function createMailStore(deps: StoreDeps) {
    */
   async function ingest(mailboxId: string, items: NewEmailInput[]): Promise<StoredEmailSummary[]> {
     if (items.length === 0) return [];
-    const keyed = items.map((it) => ({ it, key: messageKey(it.parsed, it.raw.length, headerValue(it.parsed, 'date')) }));
-    const keys = [...new Set(keyed.map((k) => k.key))];
+    // A message without a Message-ID may have been stored under the legacy key (see parse.ts): look
+    // both up and keep using the stored row, so a re-fetch (cursor rewound, UIDVALIDITY change,
+    // copy in another folder) of such a message never becomes a second email. New rows only ever
+    // get the raw-bytes key.
+    const candidates = items.map((it) => ({
+      it,
+      key: identityKey(it.parsed, it.raw),
+      legacy: it.parsed.messageId ? null : messageKey(it.parsed, it.raw.length, headerValue(it.parsed, 'date')),
+    }));
+    const lookup = [...new Set(candidates.flatMap((c) => (c.legacy ? [c.key, c.legacy] : [c.key])))];
     const existing = new Map<string, string>();
-    for (let i = 0; i < keys.length; i += 300) {
-      const rows = await db.selectFrom('emails').select(['id', 'message_key']).where('mailbox_id', '=', mailboxId).where('message_key', 'in', keys.slice(i, i + 300)).execute();
+    for (let i = 0; i < lookup.length; i += 300) {
+      const rows = await db.selectFrom('emails').select(['id', 'message_key']).where('mailbox_id', '=', mailboxId).where('message_key', 'in', lookup.slice(i, i + 300)).execute();
       for (const r of rows) existing.set(r.message_key, r.id);
     }
+    const keyed = candidates.map(({ it, key, legacy }) => ({ it, key: !existing.has(key) && legacy && existing.has(legacy) ? legacy : key }));
     // First occurrence of each key that is not stored yet: these become new emails.
     const fresh: { it: NewEmailInput; key: string }[] = [];
     const freshKeys = new Set<string>();

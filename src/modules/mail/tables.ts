@@ -1,8 +1,9 @@
 // Table types of the mail module (see src/platform/db/index.ts for the cross-dialect conventions).
 //
 // Identity of stored mail: `emails` has one row per message per mailbox, unique on
-// (mailbox_id, message_key) — message_key is the normalised Message-ID (or a hash of from/date/
-// subject/size when it is missing). Where the message sits on the server lives in
+// (mailbox_id, message_key) — message_key is the normalised Message-ID (or, when it is missing, a
+// hash of the raw bytes; rows stored before that keep their from/date/subject/size hash — see
+// parse.ts identityKey/messageKey). Where the message sits on the server lives in
 // `email_locations` (folder, UIDVALIDITY, UID), so a message in two folders, moved between
 // folders, re-fetched after a restart or after a UIDVALIDITY change stays ONE email.
 
