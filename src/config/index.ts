@@ -52,9 +52,34 @@ const envSchema = z.object({
   FACEBOOK_GRAPH_ROOT: z.string().url().default('https://graph.facebook.com'),
   /** Cookie `Secure` flag; on by default when SITE_URL is https. */
   SWITCHBOARD_SECURE_COOKIES: z.enum(['true', 'false']).optional(),
-  /** Max request body in bytes (JSON and uploads). */
+  /** Largest uploaded file (multipart) and largest body of routes that take files inline, bytes. */
   SWITCHBOARD_BODY_LIMIT: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+  /** Largest JSON body of every other route, bytes: small, so junk costs little to refuse. */
+  SWITCHBOARD_JSON_BODY_LIMIT: z.coerce.number().int().positive().default(1024 * 1024),
+  /**
+   * Which peers may set X-Forwarded-For (the client address used by login rate limiting and
+   * session records): `false` (default: nobody, the TCP peer is the client), `true` (any peer —
+   * only behind a proxy that overwrites the header), a hop count, or proxy addresses/CIDRs.
+   */
+  SWITCHBOARD_TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v, ctx): TrustProxy => {
+      const t = v.trim();
+      if (t === 'false') return false;
+      if (t === 'true') return true;
+      if (/^\d{1,2}$/.test(t)) return Number(t);
+      const parts = t.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = parts.filter((p) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p) && !['loopback', 'linklocal', 'uniquelocal'].includes(p));
+      if (parts.length === 0 || bad.length) {
+        ctx.addIssue({ code: 'custom', message: `use false, true, a hop count, or proxy addresses/CIDRs (bad: ${bad.join(', ') || v})` });
+      }
+      return parts.join(',');
+    }),
 });
+
+/** Fastify's trustProxy: nobody, everybody, a hop count, or a comma list of addresses/CIDRs. */
+export type TrustProxy = boolean | number | string;
 
 export interface Config {
   port: number;
@@ -71,7 +96,11 @@ export interface Config {
   siteUrl: string;
   logLevel: string;
   secureCookies: boolean;
+  /** Uploads (multipart files) and routes that take files inline, bytes. */
   bodyLimit: number;
+  /** Every other request body, bytes. */
+  jsonBodyLimit: number;
+  trustProxy: TrustProxy;
   roots: {
     telegram: string;
     googleOAuth: string;
@@ -132,6 +161,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     secureCookies: e.SWITCHBOARD_SECURE_COOKIES ? e.SWITCHBOARD_SECURE_COOKIES === 'true' : siteUrl.startsWith('https:'),
     bodyLimit: e.SWITCHBOARD_BODY_LIMIT,
+    jsonBodyLimit: e.SWITCHBOARD_JSON_BODY_LIMIT,
+    trustProxy: e.SWITCHBOARD_TRUST_PROXY,
     roots: {
       telegram: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
       googleOAuth: e.GOOGLE_OAUTH_ROOT.replace(/\/+$/, ''),

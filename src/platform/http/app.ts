@@ -5,7 +5,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import {
@@ -17,17 +16,30 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { AppError, errorBody } from './errors.js';
+import type { TrustProxy } from '../../config/index.js';
+import { AppError, errorBody, errors } from './errors.js';
 import { CSRF_HEADER, type Authenticator } from './auth.js';
+import { findNul } from './nul.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
 export interface CreateAppOptions {
   logger: Logger;
+  /** Largest body of an ordinary route (JSON), bytes. */
   bodyLimit: number;
+  /** Largest uploaded file, and the body limit of routes that take files inline; default bodyLimit. */
+  uploadLimit?: number;
+  /** Who may set X-Forwarded-For (see SWITCHBOARD_TRUST_PROXY); default nobody. */
+  trustProxy?: TrustProxy;
   authenticate: Authenticator;
   version: string;
 }
+
+/**
+ * Routes that take files inside a JSON body (base64) and so need the upload limit. A route can
+ * also say so itself with `config: { uploads: true }`; this list covers routes written before that.
+ */
+const INLINE_UPLOAD_ROUTES = new Set(['POST /api/emails/send']);
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -39,6 +51,7 @@ function fieldOf(instancePath: string, context: string | undefined, params: Reco
 }
 
 export async function createApp(opts: CreateAppOptions): Promise<App> {
+  const uploadLimit = opts.uploadLimit ?? opts.bodyLimit;
   const app = Fastify({
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit,
@@ -46,7 +59,11 @@ export async function createApp(opts: CreateAppOptions): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
-    trustProxy: true,
+    // `//api/roles` is /api/roles (and so needs a caller like it), not a different, unknown path.
+    routerOptions: { ignoreDuplicateSlashes: true },
+    // Off by default: a client must not choose its own address (login rate limiting keys on it).
+    // (Fastify's types omit the hop count its runtime accepts.)
+    trustProxy: (opts.trustProxy ?? false) as boolean | string,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -57,9 +74,16 @@ export async function createApp(opts: CreateAppOptions): Promise<App> {
     reply.header('x-request-id', request.id);
   });
 
+  // Ordinary routes get the small JSON limit (set above); upload routes the large one. Multipart
+  // bodies are streamed by @fastify/multipart and bounded per file by its fileSize limit instead.
+  app.addHook('onRoute', (route) => {
+    if (route.bodyLimit !== undefined) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.config?.uploads || methods.some((m) => INLINE_UPLOAD_ROUTES.has(`${m} ${route.url}`))) route.bodyLimit = uploadLimit;
+  });
+
   await app.register(cookie);
-  await app.register(rateLimit, { global: false });
-  await app.register(multipart, { limits: { fileSize: opts.bodyLimit, files: 20 } });
+  await app.register(multipart, { limits: { fileSize: uploadLimit, files: 20 } });
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await app.register(swagger, {
     openapi: {
@@ -115,23 +139,32 @@ export async function createApp(opts: CreateAppOptions): Promise<App> {
     reply.status(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`));
   });
 
-  // Authentication for /api: resolve the caller, then refuse anonymous calls to non-public routes
-  // and cookie-authenticated writes without the CSRF header (bearer tokens are not sent by browsers
-  // automatically, so they need no CSRF check).
-  app.addHook('preValidation', async (request: FastifyRequest) => {
-    if (!request.url.startsWith('/api/')) return;
+  // Authentication, decided by the route the router matched — never by the raw URL, which the
+  // router decodes (`/%61pi/roles` is /api/roles). Every route needs a signed-in caller unless it
+  // is marked `config: { public: true }` (login, health, OpenAPI, webhooks, the console); unknown
+  // URLs go on to the 404 handler. preParsing: after route onRequest hooks (the realtime route turns
+  // `?token=` into a bearer header there) and before any body is read, so an anonymous caller
+  // cannot make the server parse a large body. Cookie-authenticated writes also need the CSRF
+  // header (browsers do not send bearer tokens by themselves, so those need no CSRF check).
+  app.addHook('preParsing', async (request, _reply, payload) => {
     const config = request.routeOptions.config ?? {};
+    if (config.public || request.is404) return payload;
     request.auth = await opts.authenticate(request);
-    if (!request.auth) {
-      if (config.public) return;
-      throw new AppError(401, 'UNAUTHORIZED', 'Sign in first.');
-    }
+    if (!request.auth) throw new AppError(401, 'UNAUTHORIZED', 'Sign in first.');
     if (request.auth.via === 'session' && !SAFE_METHODS.has(request.method) && !config.skipCsrf) {
       const given = request.headers[CSRF_HEADER];
       if (given !== request.auth.csrfToken) {
         throw new AppError(403, 'CSRF_FAILED', `Missing or wrong ${CSRF_HEADER} header for a cookie-authenticated write.`);
       }
     }
+    return payload;
+  });
+
+  // NUL characters are valid JSON and URL text but PostgreSQL text cannot hold them (the query
+  // fails with a 500), and no field of ours means anything with one: refuse them everywhere.
+  app.addHook('preValidation', async (request: FastifyRequest) => {
+    const field = findNul(request.params, 'params') ?? findNul(request.query, 'querystring') ?? findNul(request.body, 'body');
+    if (field) throw errors.validation([{ field, message: 'must not contain the NUL character (\\u0000)' }]);
   });
 
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());

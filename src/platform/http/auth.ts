@@ -40,6 +40,8 @@ declare module 'fastify' {
     public?: boolean;
     /** Cookie-authenticated writes normally need the CSRF header; webhooks and login opt out. */
     skipCsrf?: boolean;
+    /** The route takes files (multipart or inline base64): it gets the upload body limit, not the JSON one. */
+    uploads?: boolean;
   }
 }
 

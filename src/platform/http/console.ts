@@ -46,7 +46,7 @@ export async function registerConsole(app: App, opts: { distDir: string }): Prom
   await app.register(fastifyStatic, { root, serve: false });
 
   app.get('/*', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
-    const urlPath = decodeURIComponentSafe(request.url.split('?')[0] ?? '/');
+    const urlPath = decodeURIComponentSafe(request.url.split('?')[0] ?? '/').replace(/\/{2,}/g, '/');
     if (urlPath === '/api' || urlPath === '/webhooks' || SERVER_PREFIXES.some((p) => urlPath.startsWith(p))) {
       return reply.status(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${urlPath}.`));
     }

@@ -19,15 +19,29 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
+/**
+ * The cursor comes back from the client, so it is checked like any input: a forged one (wrong
+ * shape, a NUL, an endless string, a non-finite number) is a 400, never a database error.
+ */
 export function decodeCursor(cursor: string | undefined): Cursor | null {
   if (!cursor) return null;
+  const invalid = () => errors.validation([{ field: 'cursor', message: 'Invalid cursor; use nextCursor from the previous page.' }]);
+  let c: unknown;
   try {
-    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
-    if (typeof c !== 'object' || c === null || typeof c.id !== 'string') throw new Error('shape');
-    return c;
+    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw errors.validation([{ field: 'cursor', message: 'Invalid cursor; use nextCursor from the previous page.' }]);
+    throw invalid();
   }
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw invalid();
+  const { k, id } = c as Record<string, unknown>;
+  if (!isCleanString(id, 400)) throw invalid(); // ids are uuids, email addresses or domains
+  const kOk = k === null || (typeof k === 'number' && Number.isFinite(k)) || isCleanString(k, 10_000);
+  if (!kOk) throw invalid();
+  return { k: k as Cursor['k'], id: id as string };
+}
+
+function isCleanString(v: unknown, max: number): v is string {
+  return typeof v === 'string' && v.length <= max && !v.includes('\u0000');
 }
 
 export interface Page<T> {
