@@ -3,6 +3,7 @@ import type { App } from '../../platform/http/app.js';
 import { SESSION_COOKIE, SYSTEM_OPERATIONS, requireOperation, requireUser } from '../../platform/http/auth.js';
 import { errors } from '../../platform/http/errors.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../../platform/http/paging.js';
+import { createAttemptLimiter } from '../../platform/http/rate-limit.js';
 import { SESSION_TTL_MS, type IdentityService } from './service.js';
 
 const email = z.string().trim().toLowerCase().email().max(320);
@@ -40,8 +41,17 @@ const me = z.object({
   csrfToken: z.string().nullable(),
 });
 
+/**
+ * Login attempts per minute: per client address (roomy, for offices behind one NAT) and per
+ * address + account (tight, against guessing one account's password).
+ */
+export const LOGIN_LIMITS = { perIp: 30, perIpAndEmail: 10, windowMs: 60_000 };
+
 export function registerIdentityRoutes(app: App, identity: IdentityService, opts: { secureCookies: boolean }) {
   const admin = requireOperation('CanManageAdministration');
+  const perIp = createAttemptLimiter({ max: LOGIN_LIMITS.perIp, windowMs: LOGIN_LIMITS.windowMs });
+  const perIpAndEmail = createAttemptLimiter({ max: LOGIN_LIMITS.perIpAndEmail, windowMs: LOGIN_LIMITS.windowMs });
+  const tooMany = (retryAfter: number) => errors.tooMany('Too many sign-in attempts; wait a minute and try again.', retryAfter);
 
   async function meOf(userId: string, csrfToken: string | null) {
     const u = await identity.authUser(userId);
@@ -53,7 +63,16 @@ export function registerIdentityRoutes(app: App, identity: IdentityService, opts
   app.post(
     '/api/auth/login',
     {
-      config: { public: true, skipCsrf: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { public: true, skipCsrf: true },
+      // request.ip is the TCP peer unless SWITCHBOARD_TRUST_PROXY says a proxy may name the client.
+      onRequest: async (request) => {
+        const wait = perIp.hit(request.ip);
+        if (wait) throw tooMany(wait);
+      },
+      preHandler: async (request) => {
+        const wait = perIpAndEmail.hit(`${request.ip}\n${request.body.email.trim().toLowerCase()}`);
+        if (wait) throw tooMany(wait);
+      },
       schema: { tags: ['auth'], body: z.object({ email: z.string().trim().min(1).max(320), password: z.string().min(1).max(200) }), response: { 200: me } },
     },
     async (request, reply) => {
