@@ -178,4 +178,19 @@ export const mailMigrations: Record<string, Migration> = {
       await db.schema.dropTable('mail_suggestion_dismissals').ifExists().execute();
     },
   },
+  '0444_mail_folder_coverage': {
+    // How far back a folder's mail has been loaded: NULL until its first load (or the first load
+    // after a UIDVALIDITY change) has completed, then 'all' or the ISO start of the period it
+    // covered. It tells a resumed first load from an incremental pass (only the latter announces
+    // email.received) and a widened load period from an unchanged one (backfill).
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('mail_folders').addColumn('loaded_since', 'varchar(30)').execute();
+      // Folders synced before this column existed: what period they covered is unknown, so they
+      // are taken to cover the mailbox's current one (no surprise backfill after an upgrade).
+      await db.updateTable('mail_folders').set({ loaded_since: 'unknown' }).where('last_synced_at', 'is not', null).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('mail_folders').dropColumn('loaded_since').execute();
+    },
+  },
 };

@@ -60,6 +60,11 @@ export function periodStart(p: LoadPeriod, now = Date.now()): Date | null {
   return d == null ? null : new Date(now - d * DAY);
 }
 
+/** What mail_folders.loaded_since records for a period start. */
+function coverageOf(start: Date | null): string {
+  return start ? start.toISOString() : 'all';
+}
+
 export function endpointOf(conn: MailboxConnection, rejectUnauthorized = true): ImapEndpoint {
   return { host: conn.imap.host, port: conn.imap.port, security: conn.imap.security, auth: conn.imap.auth, rejectUnauthorized: rejectUnauthorized && !conn.allowSelfSigned };
 }
@@ -86,7 +91,7 @@ export function createSyncer(deps: SyncerDeps) {
       if (!row) {
         await db
           .insertInto('mail_folders')
-          .values({ id: newId(), mailbox_id: mailboxId, path: f.path, delimiter: f.delimiter, special_use: f.specialUse, selectable: f.selectable ? 1 : 0, selected, on_server: 1, uidvalidity: null, last_uid: 0, highest_modseq: null, total: 0, done: 0, last_synced_at: null, updated_at: now })
+          .values({ id: newId(), mailbox_id: mailboxId, path: f.path, delimiter: f.delimiter, special_use: f.specialUse, selectable: f.selectable ? 1 : 0, selected, on_server: 1, uidvalidity: null, last_uid: 0, highest_modseq: null, loaded_since: null, total: 0, done: 0, last_synced_at: null, updated_at: now })
           .onConflict((oc) => oc.columns(['mailbox_id', 'path']).doNothing())
           .execute();
       } else if (row.selected !== selected || row.on_server !== 1 || row.special_use !== f.specialUse || row.selectable !== (f.selectable ? 1 : 0)) {
@@ -96,7 +101,7 @@ export function createSyncer(deps: SyncerDeps) {
     const onServer = new Set(list.map((f) => f.path));
     for (const row of existing) {
       if (!onServer.has(row.path) && row.on_server === 1) {
-        await db.updateTable('mail_folders').set({ on_server: 0, uidvalidity: null, last_uid: 0, highest_modseq: null, updated_at: now }).where('id', '=', row.id).execute();
+        await db.updateTable('mail_folders').set({ on_server: 0, uidvalidity: null, last_uid: 0, highest_modseq: null, loaded_since: null, updated_at: now }).where('id', '=', row.id).execute();
         await store.dropFolderLocations(mailboxId, row.path, null);
       }
     }
@@ -109,6 +114,7 @@ export function createSyncer(deps: SyncerDeps) {
     const st = await session.open(path);
     let lastUid = Number(row.last_uid);
     let modseq = row.highest_modseq;
+    let coverage = row.loaded_since;
     const hadCursor = row.uidvalidity != null;
     const validityChanged = hadCursor && Number(row.uidvalidity) !== st.uidValidity;
     if (!hadCursor || validityChanged) {
@@ -117,11 +123,17 @@ export function createSyncer(deps: SyncerDeps) {
       if (validityChanged) logger.info({ mailboxId, folder: path }, 'mail: UIDVALIDITY changed, resyncing folder');
       lastUid = 0;
       modseq = null;
-      await db.updateTable('mail_folders').set({ uidvalidity: st.uidValidity, last_uid: 0, highest_modseq: null, updated_at: nowIso() }).where('id', '=', row.id).execute();
+      coverage = null;
+      await db.updateTable('mail_folders').set({ uidvalidity: st.uidValidity, last_uid: 0, highest_modseq: null, loaded_since: null, updated_at: nowIso() }).where('id', '=', row.id).execute();
     }
-    const firstLoad = lastUid === 0;
+    // A folder's first load is done once its coverage is recorded — not when last_uid moves: a
+    // folder that is empty, or holds nothing inside the period, keeps last_uid at 0, and its
+    // first new message must still be announced. Until then every pass (also one resumed after
+    // a crash) loads the chosen period and announces nothing.
+    const firstLoad = coverage == null;
+    const wanted = periodStart(conn.mailbox.settings.loadPeriod);
     const known = await store.knownUids(mailboxId, path, st.uidValidity);
-    const since = firstLoad && known.size === 0 ? periodStart(conn.mailbox.settings.loadPeriod) : null;
+    const since = firstLoad ? wanted : null;
     // Sizes only matter to bound a batch's bytes: messages up to batchBytes / batchCount count as that much.
     const pending = await session.listUids({ afterUid: lastUid, since, sizeFloor: Math.floor(batchBytes / batchCount) });
     const total = pending.length;
@@ -193,7 +205,15 @@ export function createSyncer(deps: SyncerDeps) {
       const gone = [...known.keys()].filter((uid) => !onServer.has(uid));
       res.removed += await store.removeLocations(mailboxId, path, st.uidValidity, gone);
     }
-    await db.updateTable('mail_folders').set({ highest_modseq: st.highestModseq, last_synced_at: nowIso(), updated_at: nowIso() }).where('id', '=', row.id).execute();
+    // Everything below UIDNEXT (as of SELECT) has been looked at: what the period left out stays
+    // out, so the next pass starts above it instead of treating the folder as never loaded.
+    lastUid = Math.max(lastUid, st.uidNext - 1);
+    if (firstLoad) coverage = coverageOf(wanted);
+    await db
+      .updateTable('mail_folders')
+      .set({ last_uid: lastUid, loaded_since: coverage, highest_modseq: st.highestModseq, last_synced_at: nowIso(), updated_at: nowIso() })
+      .where('id', '=', row.id)
+      .execute();
     res.folders++;
   }
 

@@ -22,6 +22,11 @@ export interface MailFoldersTable {
   uidvalidity: number | null;
   last_uid: number;
   highest_modseq: string | null;
+  /**
+   * Oldest mail the folder's load covers: null while the first load (or the first after a
+   * UIDVALIDITY change) is incomplete; then 'all', an ISO date, or 'unknown' (synced before 0444).
+   */
+  loaded_since: string | null;
   total: number;
   done: number;
   last_synced_at: string | null;

