@@ -1,6 +1,9 @@
 // The one way the console talks to the server: JSON over fetch with the session cookie, the CSRF
 // header on writes (the server refuses cookie-authenticated writes without it), and errors turned
-// into ApiError so forms can show `message` and map `details.fields` onto their inputs.
+// into ApiError so forms can show `message` and map `details.fields` onto their inputs. What the
+// user reads goes through errorText(), which says known error codes in the user's language.
+import { tr } from '../i18n/translate.js';
+import { apiErrorText } from '../i18n/serverText.js';
 
 export interface FieldError {
   field: string;
@@ -50,7 +53,7 @@ export async function api<T = unknown>(method: Method, path: string, body?: unkn
   try {
     res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
   } catch {
-    throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Check your connection and try again.');
+    throw new ApiError(0, 'NETWORK', tr('error.network'));
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
@@ -65,7 +68,7 @@ export async function api<T = unknown>(method: Method, path: string, body?: unkn
   if (!res.ok) {
     const e = data?.error;
     if (res.status === 401 && !path.startsWith('/api/auth/login')) onUnauthorized();
-    throw new ApiError(res.status, e?.code ?? 'HTTP_' + res.status, e?.message ?? `The server answered ${res.status}.`, e?.details ?? {});
+    throw new ApiError(res.status, e?.code ?? 'HTTP_' + res.status, e?.message ?? tr('error.http', { status: res.status }), e?.details ?? {});
   }
   return data as T;
 }
@@ -84,12 +87,9 @@ export function qs(path: string, params: Record<string, string | number | boolea
   return s ? `${path}?${s}` : path;
 }
 
-/** Error text for a notification; 403 names the missing system operation. */
+/** Error text for the user, in their language for known codes; 403 names the missing system operation. */
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) {
-    if (e.code === 'FORBIDDEN' && e.details.operation) return `${e.message} (${e.details.operation})`;
-    return e.message;
-  }
+  if (e instanceof ApiError) return apiErrorText(tr, e);
   return e instanceof Error ? e.message : String(e);
 }
 

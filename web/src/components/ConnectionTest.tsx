@@ -2,7 +2,8 @@
 // greeting → login → capabilities, with the failing step and the server's reason in plain words.
 import { Alert, Group, Stack, Text, ThemeIcon } from '@mantine/core';
 import { IconCheck, IconX, IconMinus } from '@tabler/icons-react';
-import { useT, type TKey } from '../i18n/index.js';
+import { useT } from '../i18n/index.js';
+import { stepFailedHint, stepName } from '../i18n/serverText.js';
 
 export interface ProbeStep {
   step: string;
@@ -31,16 +32,14 @@ export interface TestResult {
 
 export function ConnectionTestResult({ result }: { result: TestResult }) {
   const t = useT();
-  const stepName = (s: string) => {
-    const k = `test.step.${s.toLowerCase()}` as TKey;
-    const v = t(k);
-    return v === k ? s : v;
-  };
   const probes = [result.imap, result.smtp, result.exchange].filter((p): p is ProbeResult => !!p);
   return (
     <Stack gap="sm" data-testid="connection-test" data-ok={result.ok}>
-      <Alert color={result.ok ? 'teal' : 'red'} title={result.ok ? t('test.ok') : result.failedStep ? t('test.failedAt', { step: stepName(result.failedStep) }) : t('test.failed')}>
-        {result.message}
+      <Alert color={result.ok ? 'teal' : 'red'} title={result.ok ? t('test.ok') : result.failedStep ? t('test.failedAt', { step: stepName(t, result.failedStep) }) : t('test.failed')}>
+        {!result.ok && stepFailedHint(t, result.failedStep) && <Text size="sm">{stepFailedHint(t, result.failedStep)}</Text>}
+        <Text size="xs" c="dimmed">
+          {t('test.serverSaid', { message: result.message })}
+        </Text>
       </Alert>
       {probes.map((p) => (
         <Stack key={p.protocol} gap={4}>
@@ -56,11 +55,11 @@ export function ConnectionTestResult({ result }: { result: TestResult }) {
                 </ThemeIcon>
                 <div>
                   <Text size="sm" fw={state === false ? 650 : 400}>
-                    {stepName(s.step)}
+                    {stepName(t, s.step)}
                     {s.ms != null && state !== null && (
                       <Text span size="xs" c="dimmed">
-                        {' '}
-                        · {Math.round(s.ms)} ms
+                        {' · '}
+                        {t('test.ms', { n: Math.round(s.ms) })}
                       </Text>
                     )}
                   </Text>

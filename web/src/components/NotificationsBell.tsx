@@ -1,6 +1,7 @@
 // The bell: the user's notifications (GET /api/notifications), refreshed live by `notification`
 // events. A notification may carry links (e.g. "open mail" / "mailbox settings" after adding a
-// mailbox) which navigate inside the console.
+// mailbox) which navigate inside the console. Texts come from the notification's kind in the
+// user's language where the console knows it (serverText.ts), else as the server wrote them.
 import { ActionIcon, Anchor, Badge, Box, Group, Indicator, Popover, ScrollArea, Stack, Text } from '@mantine/core';
 import { IconBell } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
@@ -8,30 +9,15 @@ import { useNavigate } from 'react-router';
 import { notifications as toasts } from '@mantine/notifications';
 import { get, post, type Page } from '../api/client.js';
 import { useRealtimeEvent } from '../api/realtime.js';
-import { useT } from '../i18n/index.js';
+import { useLanguage, useT } from '../i18n/index.js';
+import { notificationText, type NotificationLike } from '../i18n/serverText.js';
 import { formatWhen } from './format.js';
-import { useLanguage } from '../i18n/index.js';
 
-export interface NotificationItem {
+export interface NotificationItem extends NotificationLike {
   id: string;
-  type?: string;
-  title?: string;
-  body?: string | null;
-  message?: string;
-  links?: { label: string; href: string }[];
-  link?: string | null;
-  data?: any;
   readAt?: string | null;
   read?: boolean;
   createdAt?: string;
-}
-
-export function notificationLinks(n: NotificationItem): { label: string; href: string }[] {
-  if (Array.isArray(n.links)) return n.links;
-  if (Array.isArray(n.data?.links)) return n.data.links;
-  const out: { label: string; href: string }[] = [];
-  if (n.link) out.push({ label: 'Open', href: n.link });
-  return out;
 }
 
 export function NotificationsBell() {
@@ -45,8 +31,8 @@ export function NotificationsBell() {
 
   useRealtimeEvent((e) => {
     if (e.type !== 'notification') return;
-    const n = e.data as NotificationItem;
-    toasts.show({ title: n.title ?? t('notifications.title'), message: n.body ?? n.message ?? '', color: 'indigo' });
+    const n = notificationText(t, e.data as NotificationItem);
+    toasts.show({ title: n.title, message: n.body ?? '', color: 'indigo' });
   });
 
   const markRead = (n: NotificationItem) => {
@@ -77,18 +63,20 @@ export function NotificationsBell() {
             </Text>
           )}
           <Stack gap={0}>
-            {items.map((n) => (
+            {items.map((n) => {
+              const text = notificationText(t, n);
+              return (
               <Box key={n.id} px="md" py="sm" style={{ borderTop: '1px solid var(--mantine-color-gray-2)' }} bg={n.readAt || n.read ? undefined : 'indigo.0'} onMouseEnter={() => markRead(n)} data-testid="notification">
                 <Text size="sm" fw={600}>
-                  {n.title ?? n.type}
+                  {text.title}
                 </Text>
-                {(n.body ?? n.message) && (
+                {text.body && (
                   <Text size="sm" c="dimmed">
-                    {n.body ?? n.message}
+                    {text.body}
                   </Text>
                 )}
                 <Group gap="md" mt={4}>
-                  {notificationLinks(n).map((l) => (
+                  {text.links.map((l) => (
                     <Anchor
                       key={l.href}
                       size="sm"
@@ -108,7 +96,8 @@ export function NotificationsBell() {
                   )}
                 </Group>
               </Box>
-            ))}
+              );
+            })}
           </Stack>
         </ScrollArea.Autosize>
       </Popover.Dropdown>

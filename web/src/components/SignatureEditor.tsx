@@ -60,27 +60,33 @@ export function SignatureEditor({ value, onChange, onError }: { value: string; o
   return (
     <div>
       <Group gap={4} mb={6}>
-        <Tooltip label="Bold">
-          <ActionIcon variant="default" onClick={() => exec('bold')} aria-label="Bold">
+        <Tooltip label={t('signature.bold')}>
+          <ActionIcon variant="default" onClick={() => exec('bold')} aria-label={t('signature.bold')}>
             <IconBold size={16} />
           </ActionIcon>
         </Tooltip>
-        <ActionIcon variant="default" onClick={() => exec('italic')} aria-label="Italic">
-          <IconItalic size={16} />
-        </ActionIcon>
-        <ActionIcon variant="default" onClick={() => exec('underline')} aria-label="Underline">
-          <IconUnderline size={16} />
-        </ActionIcon>
-        <ActionIcon
-          variant="default"
-          aria-label="Link"
-          onClick={() => {
-            const url = window.prompt('URL', 'https://');
-            if (url && /^(https?:|mailto:|tel:)/i.test(url)) exec('createLink', url);
-          }}
-        >
-          <IconLink size={16} />
-        </ActionIcon>
+        <Tooltip label={t('signature.italic')}>
+          <ActionIcon variant="default" onClick={() => exec('italic')} aria-label={t('signature.italic')}>
+            <IconItalic size={16} />
+          </ActionIcon>
+        </Tooltip>
+        <Tooltip label={t('signature.underline')}>
+          <ActionIcon variant="default" onClick={() => exec('underline')} aria-label={t('signature.underline')}>
+            <IconUnderline size={16} />
+          </ActionIcon>
+        </Tooltip>
+        <Tooltip label={t('signature.link')}>
+          <ActionIcon
+            variant="default"
+            aria-label={t('signature.link')}
+            onClick={() => {
+              const url = window.prompt(t('signature.linkPrompt'), 'https://');
+              if (url && /^(https?:|mailto:|tel:)/i.test(url)) exec('createLink', url);
+            }}
+          >
+            <IconLink size={16} />
+          </ActionIcon>
+        </Tooltip>
         <FileButton onChange={(files) => void insertImages(files)} accept="image/*" multiple>
           {(props) => (
             <Tooltip label={t('signature.insertImage')}>
@@ -90,9 +96,11 @@ export function SignatureEditor({ value, onChange, onError }: { value: string; o
             </Tooltip>
           )}
         </FileButton>
-        <ActionIcon variant="default" onClick={() => exec('removeFormat')} aria-label="Clear formatting">
-          <IconClearFormatting size={16} />
-        </ActionIcon>
+        <Tooltip label={t('signature.clear')}>
+          <ActionIcon variant="default" onClick={() => exec('removeFormat')} aria-label={t('signature.clear')}>
+            <IconClearFormatting size={16} />
+          </ActionIcon>
+        </Tooltip>
       </Group>
       <div
         ref={ref}

@@ -1,4 +1,6 @@
 // Dates and sizes in the user's language.
+import { tr } from '../i18n/translate.js';
+
 export function formatWhen(iso: string | null | undefined, lang: string): string {
   if (!iso) return '';
   const d = new Date(iso);
@@ -18,7 +20,7 @@ export function formatDateTime(iso: string | null | undefined, lang: string): st
 
 export function formatSize(bytes: number | null | undefined): string {
   if (bytes == null) return '';
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  if (bytes < 1024) return tr('size.b', { n: bytes });
+  if (bytes < 1024 * 1024) return tr('size.kb', { n: (bytes / 1024).toFixed(1) });
+  return tr('size.mb', { n: (bytes / 1024 / 1024).toFixed(1) });
 }

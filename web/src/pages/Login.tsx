@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Alert, Box, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title, Group } from '@mantine/core';
 import { IconMessages } from '@tabler/icons-react';
 import { useSession } from '../api/session.js';
-import { errorText } from '../api/client.js';
+import { ApiError, errorText } from '../api/client.js';
 import { useT } from '../i18n/index.js';
 
 export function LoginPage() {
@@ -22,7 +22,7 @@ export function LoginPage() {
             setBusy(true);
             setError(null);
             login(email, password)
-              .catch((err) => setError(errorText(err)))
+              .catch((err) => setError(err instanceof ApiError && err.code === 'UNAUTHORIZED' ? t('login.wrong') : errorText(err)))
               .finally(() => setBusy(false));
           }}
         >

@@ -4,7 +4,7 @@ import { useNavigate, useParams } from 'react-router';
 import { Alert, Badge, Button, Card, Checkbox, Divider, Grid, Group, NumberInput, PasswordInput, SegmentedControl, Select, Stack, Text, TextInput, Title, ActionIcon, Anchor } from '@mantine/core';
 import { IconArrowLeft, IconPlugConnected, IconTrash, IconPlus } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, del, get, patch, post, qs, type Page } from '../../api/client.js';
+import { ApiError, del, errorText, get, patch, post, qs, type Page } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
 import { ConnectionTestResult, type TestResult } from '../../components/ConnectionTest.js';
 import { useT } from '../../i18n/index.js';
@@ -286,7 +286,7 @@ function ProviderDomains({ provider }: { provider: Provider }) {
     invalidate: [['mail-provider-domains'], ['mail-providers']],
     onSuccess: () => setDomain(''),
     onError: (e) => {
-      setErr(e instanceof ApiError ? e.message : String(e));
+      setErr(errorText(e));
     },
   });
   const remove = useApiMutation((d: string) => del(`/api/mail-provider-domains/${encodeURIComponent(d)}`), { invalidate: [['mail-provider-domains'], ['mail-providers']] });

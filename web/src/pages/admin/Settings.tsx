@@ -8,6 +8,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, get, put } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, notifyError, notifyOk, useApiMutation } from '../../components/common.js';
 import { useT } from '../../i18n/index.js';
+import { settingDescription, settingName } from '../../i18n/serverText.js';
 
 export interface Setting {
   code: string;
@@ -43,14 +44,14 @@ export function SettingsPage() {
                 <Table.Tr key={s.code} data-testid={`setting-${s.code}`}>
                   <Table.Td w="40%">
                     <Text fw={600} size="sm">
-                      {s.name ?? s.code}
+                      {settingName(t, s)}
                     </Text>
                     <Text size="xs" c="dimmed" ff="monospace">
                       {s.code}
                     </Text>
-                    {s.description && (
+                    {settingDescription(t, s) && (
                       <Text size="xs" c="dimmed">
-                        {s.description}
+                        {settingDescription(t, s)}
                       </Text>
                     )}
                   </Table.Td>

@@ -6,7 +6,7 @@ import { Alert, Badge, Button, Card, Group, Modal, PasswordInput, Select, Stack,
 import { IconAlertTriangle, IconBrandTelegram, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
 import { notifications } from '@mantine/notifications';
-import { ApiError, del, fieldErrors, get, patch, post, type Page } from '../../api/client.js';
+import { ApiError, del, errorText, fieldErrors, get, patch, post, type Page } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, confirmAction, notifyError, useApiMutation } from '../../components/common.js';
 import { formatDateTime } from '../../components/format.js';
 import { useLanguage, useT } from '../../i18n/index.js';
@@ -25,6 +25,11 @@ export interface Channel {
   lastError: string | null;
   lastCheckedAt: string | null;
   hasToken: boolean;
+}
+
+/** The refusal to delete a channel that has chats (CHANNEL_HAS_CHATS; older servers: a 409). */
+function isRefusal(e: unknown): e is ApiError {
+  return e instanceof ApiError && (e.code === 'CHANNEL_HAS_CHATS' || e.status === 409);
 }
 
 interface Diagnostics {
@@ -51,9 +56,9 @@ export function ChannelsPage() {
     invalidate: [['chat-channels']],
     success: t('common.deleted'),
     onError: (e) => {
-      if (e instanceof ApiError && e.status === 409) {
+      if (isRefusal(e)) {
         const c = (q.data?.items ?? []).find((x) => e.message.includes(x.name)) ?? null;
-        setRefusal({ channel: c ?? ({ name: '' } as Channel), message: e.message });
+        setRefusal({ channel: c ?? ({ name: '' } as Channel), message: errorText(e) });
       } else notifyError(e);
     },
   });
@@ -156,7 +161,7 @@ export function ChannelsPage() {
                           confirm: t('common.delete'),
                           cancel: t('common.cancel'),
                           danger: true,
-                          onConfirm: () => remove.mutate(c, { onError: (e) => e instanceof ApiError && e.status === 409 && setRefusal({ channel: c, message: e.message }) }),
+                          onConfirm: () => remove.mutate(c, { onError: (e) => isRefusal(e) && setRefusal({ channel: c, message: errorText(e) }) }),
                         })
                       }
                     >
@@ -197,7 +202,7 @@ function ChannelModal({ channel, onClose }: { channel: Channel | null; onClose: 
       },
       onError: (e) => {
         setErrs(fieldErrors(e));
-        setError(e instanceof Error ? e.message : String(e));
+        setError(errorText(e));
       },
     },
   );

@@ -7,6 +7,7 @@ import { get, qs, type Page } from '../../api/client.js';
 import { ErrorState, Loading } from '../../components/common.js';
 import { formatDateTime } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
+import { timelineTitle } from '../../i18n/serverText.js';
 import type { Account, Contact, TimelineEntry } from './types.js';
 
 type Kind = 'contacts' | 'accounts';
@@ -129,11 +130,11 @@ function RecordTimeline({ kind, id }: { kind: Kind; id: string }) {
               <Group justify="space-between" wrap="nowrap">
                 {link ? (
                   <Anchor size="sm" fw={600} onClick={() => navigate(link)}>
-                    {e.title}
+                    {timelineTitle(t, e)}
                   </Anchor>
                 ) : (
                   <Text size="sm" fw={600}>
-                    {e.title}
+                    {timelineTitle(t, e)}
                   </Text>
                 )}
                 <Text size="xs" c="dimmed">

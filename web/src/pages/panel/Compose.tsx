@@ -143,8 +143,8 @@ export function ComposeModal({ mode, source, defaultMailboxId, onClose }: { mode
             data-testid="compose-to"
             rightSection={
               !showCc ? (
-                <Button size="compact-xs" variant="subtle" mr={6} onClick={() => setShowCc(true)}>
-                  Cc/Bcc
+                <Button size="compact-xs" variant="subtle" mr={6} onClick={() => setShowCc(true)} data-testid="compose-show-cc">
+                  {t('mail.ccBcc')}
                 </Button>
               ) : undefined
             }
@@ -153,8 +153,8 @@ export function ComposeModal({ mode, source, defaultMailboxId, onClose }: { mode
           />
           {showCc && (
             <Group grow>
-              <TagsInput label="Cc" value={cc} onChange={setCc} error={errs.cc} splitChars={[',', ';', ' ']} acceptValueOnBlur />
-              <TagsInput label="Bcc" value={bcc} onChange={setBcc} error={errs.bcc} splitChars={[',', ';', ' ']} acceptValueOnBlur />
+              <TagsInput label={t('mail.cc')} value={cc} onChange={setCc} error={errs.cc} splitChars={[',', ';', ' ']} acceptValueOnBlur data-testid="compose-cc" />
+              <TagsInput label={t('mail.bcc')} value={bcc} onChange={setBcc} error={errs.bcc} splitChars={[',', ';', ' ']} acceptValueOnBlur data-testid="compose-bcc" />
             </Group>
           )}
           <TextInput label={t('mail.subject')} value={subject} error={errs.subject} onChange={(e) => setSubject(e.currentTarget.value)} data-testid="compose-subject" />

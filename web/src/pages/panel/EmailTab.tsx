@@ -308,7 +308,7 @@ function MessageCard({ email: e, onCompose }: { email: EmailDetail; onCompose: (
             </Text>
             <Text size="xs" c="dimmed" lineClamp={2}>
               {t('mail.toShort')} {e.to.map(addr).join(', ')}
-              {e.cc.length > 0 && ` · Cc: ${e.cc.map(addr).join(', ')}`}
+              {e.cc.length > 0 && ` · ${t('mail.cc')}: ${e.cc.map(addr).join(', ')}`}
             </Text>
           </div>
         </Group>

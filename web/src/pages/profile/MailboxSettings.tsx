@@ -5,7 +5,7 @@ import { useNavigate, useParams } from 'react-router';
 import { Alert, Anchor, Badge, Button, Card, Checkbox, Grid, Group, PasswordInput, Radio, ScrollArea, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { IconArrowLeft, IconFolder, IconTrash } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, fieldErrors, get, patch, type Page } from '../../api/client.js';
+import { errorText, fieldErrors, get, patch, type Page } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
 import { SignatureEditor } from '../../components/SignatureEditor.js';
 import { useT, type TKey } from '../../i18n/index.js';
@@ -98,7 +98,7 @@ function MailboxSettingsForm({ mailbox: m }: { mailbox: Mailbox }) {
                 <Switch label={t('mailbox.sendEnabled')} description={t('mailbox.sendEnabledHint')} checked={s.sendEnabled} onChange={(e) => set({ sendEnabled: e.currentTarget.checked })} />
                 <Group grow align="flex-start">
                   <TextInput label={t('mailbox.defaultSender')} placeholder={m.email} value={s.defaultSender ?? ''} error={errs.defaultSender} disabled={!s.sendEnabled} onChange={(e) => set({ defaultSender: e.currentTarget.value || null })} />
-                  <TextInput label={t('mailbox.alias')} placeholder="Jane Doe" value={s.alias ?? ''} error={errs.alias} disabled={!s.sendEnabled} onChange={(e) => set({ alias: e.currentTarget.value || null })} />
+                  <TextInput label={t('mailbox.alias')} placeholder={t('mailbox.aliasPlaceholder')} value={s.alias ?? ''} error={errs.alias} disabled={!s.sendEnabled} onChange={(e) => set({ alias: e.currentTarget.value || null })} />
                 </Group>
                 <Switch label={t('mailbox.useSignature')} checked={s.useSignature} onChange={(e) => set({ useSignature: e.currentTarget.checked })} />
                 <div>
@@ -211,7 +211,7 @@ function PasswordCard({ mailbox: m }: { mailbox: Mailbox }) {
     invalidate: [['mailboxes']],
     success: t('mailbox.passwordVerified'),
     onSuccess: () => setPassword(''),
-    onError: (e) => setErr(e instanceof ApiError ? (fieldErrors(e).password ?? e.message) : String(e)),
+    onError: (e) => setErr(fieldErrors(e).password ?? errorText(e)),
   });
   return (
     <Card withBorder>
