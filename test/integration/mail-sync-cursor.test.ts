@@ -64,4 +64,31 @@ describe.each(DIALECTS)('mail sync cursor on %s', (dialect) => {
     const rows = await h.db.db.selectFrom('mail_folders').select(['path', 'loaded_since', 'last_uid']).where('mailbox_id', '=', mb.id).where('selected', '=', 1).execute();
     for (const r of rows) expect(r.loaded_since).toMatch(/^\d{4}-/);
   });
+
+  it('a widened load period backfills older mail without announcing it; a narrowed one keeps what is stored', async () => {
+    await dc.createFolder(USER, 'Period');
+    for (const [tag, days] of [['p-10d', 10], ['p-60d', 60], ['p-120d', 120], ['p-400d', 400]] as const) await put('Period', tag, days);
+    const mb = mailbox(['Period'], { loadPeriod: 'month' });
+    await mail.service.syncMailbox(mb.id);
+    expect(await subjects(mb.id)).toEqual(['p-10d']);
+
+    h.directory.update(mb.id, { settings: { loadPeriod: '3months' } });
+    const wider = await mail.service.syncMailbox(mb.id);
+    expect(wider?.newEmails).toBe(1);
+    expect(await subjects(mb.id)).toEqual(['p-10d', 'p-60d']);
+
+    h.directory.update(mb.id, { settings: { loadPeriod: 'all' } });
+    await mail.service.syncMailbox(mb.id);
+    expect(await subjects(mb.id)).toEqual(['p-10d', 'p-120d', 'p-400d', 'p-60d']);
+    const folder = await h.db.db.selectFrom('mail_folders').select('loaded_since').where('mailbox_id', '=', mb.id).where('path', '=', 'Period').executeTakeFirstOrThrow();
+    expect(folder.loaded_since).toBe('all');
+
+    // Narrowed: nothing is dropped, nothing reloaded; new mail is still announced.
+    h.directory.update(mb.id, { settings: { loadPeriod: 'week' } });
+    await put('Period', 'p-new', 0);
+    const narrowed = await mail.service.syncMailbox(mb.id);
+    expect(narrowed?.newEmails).toBe(1);
+    expect(await subjects(mb.id)).toEqual(['p-10d', 'p-120d', 'p-400d', 'p-60d', 'p-new']);
+    expect(announced(mb.id)).toEqual(['p-new']);
+  });
 });

@@ -115,7 +115,7 @@ export interface ImapSession {
    * the others report `sizeFloor`, an upper bound — enough to bound batch memory, and a FETCH of
    * every message's size costs more client CPU than the rest of a first sync's bookkeeping.
    */
-  listUids(opts: { afterUid: number; since?: Date | null; sizeFloor?: number }): Promise<{ uid: number; size: number }[]>;
+  listUids(opts: { afterUid: number; upToUid?: number; since?: Date | null; sizeFloor?: number }): Promise<{ uid: number; size: number }[]>;
   /** Every UID currently in the selected folder (UID SEARCH ALL). */
   allUids(): Promise<Set<number>>;
   fetchSources(uids: number[]): AsyncGenerator<FetchedMessage>;
@@ -188,16 +188,19 @@ export function wrapSession(client: ImapFlow): ImapSession {
           highestModseq: mb.highestModseq != null && !mb.noModseq ? String(mb.highestModseq) : null,
         };
       }),
-    listUids: ({ afterUid, since, sizeFloor }) =>
+    listUids: ({ afterUid, upToUid, since, sizeFloor }) =>
       wrap(async () => {
+        const top = upToUid ?? Number.MAX_SAFE_INTEGER;
+        if (upToUid != null && upToUid <= afterUid) return [];
+        const inRange = (u: number) => u > afterUid && u <= top;
         if (sizeFloor && sizeFloor > 0) {
           // "n:*" always matches the highest message even when its UID < n: filter client-side.
-          const query = { uid: `${afterUid + 1}:*`, ...(since ? { since } : {}) };
+          const query = { uid: `${afterUid + 1}:${upToUid ?? '*'}`, ...(since ? { since } : {}) };
           const found = await client.search(query, { uid: true });
-          const uids = [...new Set((Array.isArray(found) ? found : []).filter((u) => u > afterUid))].sort((a, b) => a - b);
+          const uids = [...new Set((Array.isArray(found) ? found : []).filter(inRange))].sort((a, b) => a - b);
           if (uids.length === 0) return [];
           const large = await client.search({ ...query, larger: sizeFloor }, { uid: true });
-          const largeUids = (Array.isArray(large) ? large : []).filter((u) => u > afterUid);
+          const largeUids = (Array.isArray(large) ? large : []).filter(inRange);
           const sizes = new Map<number, number>();
           if (largeUids.length) {
             for await (const m of client.fetch(uidSet(largeUids), { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
@@ -207,16 +210,16 @@ export function wrapSession(client: ImapFlow): ImapSession {
         let range: string;
         if (since) {
           const found = await client.search({ since }, { uid: true });
-          const uids = (Array.isArray(found) ? found : []).filter((u) => u > afterUid);
+          const uids = (Array.isArray(found) ? found : []).filter(inRange);
           if (uids.length === 0) return [];
           range = uidSet(uids);
         } else {
-          range = `${afterUid + 1}:*`;
+          range = `${afterUid + 1}:${upToUid ?? '*'}`;
         }
         const out: { uid: number; size: number }[] = [];
         // "n:*" always returns the highest message even when its UID < n: filter client-side.
         for await (const m of client.fetch(range, { uid: true, size: true }, { uid: true })) {
-          if (m.uid > afterUid) out.push({ uid: m.uid, size: m.size ?? 0 });
+          if (inRange(m.uid)) out.push({ uid: m.uid, size: m.size ?? 0 });
         }
         out.sort((a, b) => a.uid - b.uid);
         return out;

@@ -65,6 +65,37 @@ function coverageOf(start: Date | null): string {
   return start ? start.toISOString() : 'all';
 }
 
+/** Folders synced before migration 0444: taken to cover the current period. */
+const LEGACY_COVERAGE = 'unknown';
+
+/** Does a load starting at `wanted` reach further back than the recorded coverage? */
+export function widens(coverage: string | null, wanted: Date | null): boolean {
+  if (coverage == null || coverage === LEGACY_COVERAGE || coverage === 'all') return false;
+  return wanted == null || wanted.getTime() < new Date(coverage).getTime();
+}
+
+interface Batch {
+  uids: number[];
+  /** New mail found by an incremental pass: announced as email.received. */
+  announce: boolean;
+}
+
+/**
+ * Splits the UIDs to fetch into batches bounded by count and bytes. The very first batch is
+ * small: nothing is stored until it has been fetched and parsed, so storing starts sooner.
+ */
+function planBatches(groups: { items: { uid: number; size: number }[]; announce: boolean }[], batchCount: number, batchBytes: number): Batch[] {
+  const out: Batch[] = [];
+  for (const g of groups) {
+    if (g.items.length === 0) continue;
+    const head = out.length === 0 ? Math.min(FIRST_BATCH, batchCount) : 0;
+    for (const uids of [...batchBySize(g.items.slice(0, head), head, batchBytes), ...batchBySize(g.items.slice(head), batchCount, batchBytes)]) {
+      out.push({ uids, announce: g.announce });
+    }
+  }
+  return out;
+}
+
 export function endpointOf(conn: MailboxConnection, rejectUnauthorized = true): ImapEndpoint {
   return { host: conn.imap.host, port: conn.imap.port, security: conn.imap.security, auth: conn.imap.auth, rejectUnauthorized: rejectUnauthorized && !conn.allowSelfSigned };
 }
@@ -133,10 +164,17 @@ export function createSyncer(deps: SyncerDeps) {
     const firstLoad = coverage == null;
     const wanted = periodStart(conn.mailbox.settings.loadPeriod);
     const known = await store.knownUids(mailboxId, path, st.uidValidity);
-    const since = firstLoad ? wanted : null;
     // Sizes only matter to bound a batch's bytes: messages up to batchBytes / batchCount count as that much.
-    const pending = await session.listUids({ afterUid: lastUid, since, sizeFloor: Math.floor(batchBytes / batchCount) });
-    const total = pending.length;
+    const sizeFloor = Math.floor(batchBytes / batchCount);
+    const pending = await session.listUids({ afterUid: lastUid, since: firstLoad ? wanted : null, sizeFloor });
+    // A widened load period (month → 3 months, → all): what the new start adds lies below the
+    // cursor, where incremental passes never look. Loaded, not announced; the coverage moves once
+    // it is stored, so an interrupted backfill is simply redone (minus what is already known).
+    const backfill = !firstLoad && widens(coverage, wanted) && lastUid > 0
+      ? (await session.listUids({ afterUid: 0, upToUid: lastUid, since: wanted, sizeFloor })).filter((m) => !known.has(m.uid))
+      : [];
+    if (backfill.length) logger.info({ mailboxId, folder: path, messages: backfill.length }, 'mail: load period widened, loading older mail');
+    const total = pending.length + backfill.length;
     let done = 0;
     await db.updateTable('mail_folders').set({ total, done: 0, updated_at: nowIso() }).where('id', '=', row.id).execute();
     deps.onProgress?.({ mailboxId, folder: path, done, total });
@@ -145,10 +183,11 @@ export function createSyncer(deps: SyncerDeps) {
     const maxKnownBefore = lastUid;
     // Pipelined: while batch i is being stored, batch i+1 is already being fetched and parsed
     // (IMAP and the database are different resources). At most two batches are in memory.
-    // A small first batch: nothing is stored until it has been fetched and parsed, so storing starts sooner.
-    const head = Math.min(FIRST_BATCH, batchCount);
-    const batches = [...batchBySize(pending.slice(0, head), head, batchBytes), ...batchBySize(pending.slice(head), batchCount, batchBytes)];
-    const loadNow = async (batch: number[]) => {
+    const batches = planBatches([
+      { items: backfill, announce: false },
+      { items: pending, announce: !firstLoad },
+    ], batchCount, batchBytes);
+    const loadNow = async ({ uids: batch, announce }: Batch) => {
       const fetched = [];
       const parsing = [];
       // Hand each message to the parser as it arrives, so parsing overlaps the FETCH stream.
@@ -159,11 +198,11 @@ export function createSyncer(deps: SyncerDeps) {
         parsing.push(p);
       }
       const parsed = await Promise.all(parsing);
-      return { batch, fetched, parsed };
+      return { batch, announce, fetched, parsed };
     };
     // The prefetch may fail while we are still storing the previous batch: mark it handled at
     // once (awaiting it later still throws) so it never counts as an unhandled rejection.
-    const load = (batch: number[]) => {
+    const load = (batch: Batch) => {
       const p = loadNow(batch);
       p.catch(() => {});
       return p;
@@ -171,7 +210,7 @@ export function createSyncer(deps: SyncerDeps) {
     let next: ReturnType<typeof load> | null = batches.length ? load(batches[0]) : null;
     try {
       for (let bi = 0; bi < batches.length; bi++) {
-        const { batch, fetched, parsed } = await next!;
+        const { batch, announce, fetched, parsed } = await next!;
         next = bi + 1 < batches.length ? load(batches[bi + 1]) : null;
         if (signal?.aborted) throw new MailConnectorError('transient', 'Sync was interrupted; it resumes on the next run.');
         const items: NewEmailInput[] = fetched.map((m, i) => ({
@@ -189,7 +228,7 @@ export function createSyncer(deps: SyncerDeps) {
         await db.updateTable('mail_folders').set({ last_uid: lastUid, done, updated_at: nowIso() }).where('id', '=', row.id).execute();
         deps.onProgress?.({ mailboxId, folder: path, done, total });
         const incoming = created.filter((c) => c.direction === 'in');
-        if (!firstLoad && incoming.length) deps.onNewEmails?.(mailboxId, conn.mailbox.userId, incoming);
+        if (announce && incoming.length) deps.onNewEmails?.(mailboxId, conn.mailbox.userId, incoming);
         await deps.afterBatch?.(mailboxId, path, items.length);
       }
     } finally {
@@ -208,7 +247,9 @@ export function createSyncer(deps: SyncerDeps) {
     // Everything below UIDNEXT (as of SELECT) has been looked at: what the period left out stays
     // out, so the next pass starts above it instead of treating the folder as never loaded.
     lastUid = Math.max(lastUid, st.uidNext - 1);
-    if (firstLoad) coverage = coverageOf(wanted);
+    // The first load, a backfill, or a folder synced before coverage was recorded now covers the
+    // current period; a narrowed period keeps the older start (the mail stays).
+    if (firstLoad || coverage === LEGACY_COVERAGE || widens(coverage, wanted)) coverage = coverageOf(wanted);
     await db
       .updateTable('mail_folders')
       .set({ last_uid: lastUid, loaded_since: coverage, highest_modseq: st.highestModseq, last_synced_at: nowIso(), updated_at: nowIso() })
