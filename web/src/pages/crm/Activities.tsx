@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Badge, Button, Card, Checkbox, Group, Modal, SegmentedControl, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { fieldErrors, get, post, qs, type Page } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
 import { useDebounced } from '../../components/useDebounced.js';
@@ -18,7 +18,13 @@ export function ActivitiesPage() {
   const [type, setType] = useState('all');
   const dq = useDebounced(q, 250);
   const [creating, setCreating] = useState(false);
-  const list = useQuery({ queryKey: ['activities', dq, type], queryFn: () => get<Page<Activity>>(qs('/api/activities', { q: dq, type: type === 'all' ? '' : type, limit: 100 })) });
+  const list = useInfiniteQuery({
+    queryKey: ['activities', dq, type],
+    queryFn: ({ pageParam }) => get<Page<Activity>>(qs('/api/activities', { q: dq, type: type === 'all' ? '' : type, limit: 100, cursor: pageParam })),
+    initialPageParam: '' as string,
+    getNextPageParam: (p) => p.nextCursor ?? undefined,
+  });
+  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
       <PageHeader
@@ -47,7 +53,7 @@ export function ActivitiesPage() {
           <Loading />
         ) : list.error ? (
           <ErrorState error={list.error} />
-        ) : (list.data?.items.length ?? 0) === 0 ? (
+        ) : rows.length === 0 ? (
           <Text c="dimmed" p="md">
             {t('common.none')}
           </Text>
@@ -62,8 +68,8 @@ export function ActivitiesPage() {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {list.data?.items.map((a) => (
-                <Table.Tr key={a.id}>
+              {rows.map((a) => (
+                <Table.Tr key={a.id} data-testid="activity-row">
                   <Table.Td>
                     <Text size="sm" fw={600}>
                       {a.title}
@@ -91,6 +97,13 @@ export function ActivitiesPage() {
               ))}
             </Table.Tbody>
           </Table>
+        )}
+        {list.hasNextPage && (
+          <Group justify="center" p="sm">
+            <Button variant="subtle" loading={list.isFetchingNextPage} onClick={() => list.fetchNextPage()} data-testid="activities-more">
+              {t('common.loadMore')}
+            </Button>
+          </Group>
         )}
       </Card>
       {creating && <NewActivity onClose={() => setCreating(false)} />}

@@ -1,6 +1,6 @@
 // A contact or account page: its details and its timeline of mail, chats and activities.
 import { useNavigate, useParams } from 'react-router';
-import { Anchor, Avatar, Badge, Card, Grid, Group, Stack, Text, ThemeIcon, Timeline, Title } from '@mantine/core';
+import { Anchor, Avatar, Badge, Button, Card, Grid, Group, Stack, Text, ThemeIcon, Timeline, Title } from '@mantine/core';
 import { IconArrowLeft, IconCalendarEvent, IconMail, IconMessages, IconNote, IconPhone } from '@tabler/icons-react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { get, qs, type Page } from '../../api/client.js';
@@ -114,6 +114,7 @@ function RecordTimeline({ kind, id }: { kind: Kind; id: string }) {
   const items = q.data?.pages.flatMap((p) => p.items) ?? [];
   if (items.length === 0) return <Text c="dimmed">{t('crm.timelineEmpty')}</Text>;
   return (
+    <>
     <Timeline bulletSize={28} lineWidth={2} data-testid="timeline">
       {items.map((e) => {
         const Icon = ICONS[e.source] ?? ICONS[e.kind.split('.')[0] ?? ''] ?? IconNote;
@@ -152,5 +153,13 @@ function RecordTimeline({ kind, id }: { kind: Kind; id: string }) {
         );
       })}
     </Timeline>
+    {q.hasNextPage && (
+      <Group justify="center" mt="md">
+        <Button variant="subtle" loading={q.isFetchingNextPage} onClick={() => q.fetchNextPage()} data-testid="timeline-more">
+          {t('common.loadMore')}
+        </Button>
+      </Group>
+    )}
+    </>
   );
 }
