@@ -19,6 +19,8 @@ import { createJobQueue } from './platform/jobs/index.js';
 import { createEventBus } from './platform/events/index.js';
 import { createRealtimeHub, type RealtimeHub } from './platform/realtime/index.js';
 import { createApp, type App } from './platform/http/app.js';
+import { registerHealth } from './platform/http/health.js';
+import { configWarnings } from './config/warnings.js';
 import { registerConsole } from './platform/http/console.js';
 import { migrations } from './migrations.js';
 import type { Database } from './schema.js';
@@ -71,11 +73,23 @@ export async function openPlatform(
   opts: OpenPlatformOptions = {},
 ): Promise<{ platform: Platform; realtimeHub: RealtimeHub; close(): Promise<void> }> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  for (const warning of configWarnings(config)) logger.warn(warning);
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const handle = await openDatabase<Database>({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, pgSchema: config.pgSchema });
   await migrateToLatest(handle.db, migrations);
-  const ring = loadKeyRing(config.dataDir, config.secretKey);
+  const ring = loadKeyRing(config.dataDir, config.secretKey, { SWITCHBOARD_SECRET_KEY_PREVIOUS: config.secretKeyPrevious });
   const secrets = createSecretStore(handle.db, new SecretBox(ring.ring));
+  // Secrets under a key this process does not have cannot be read (mail sync, bots... fail on
+  // them). Say so loudly at start, but run: the rest of the installation still works.
+  const unknown = await secrets.unknownKeys();
+  if (unknown.length > 0) {
+    const count = unknown.reduce((n, k) => n + k.count, 0);
+    logger.error(
+      { count, keyIds: unknown.map((k) => k.keyId), byKeyId: Object.fromEntries(unknown.map((k) => [k.keyId, k.count])) },
+      `${count} stored secret(s) are encrypted with key id(s) ${unknown.map((k) => k.keyId).join(', ')} that this process does not have; ` +
+        'they cannot be decrypted. Supply the old key in SWITCHBOARD_SECRET_KEY_PREVIOUS (or the same SWITCHBOARD_SECRET_KEY on every host).',
+    );
+  }
   const files = createFileStore(config.dataDir);
   const leases = createLeases(handle.db, handle.dialect);
   const prefix = opts.redisPrefix ?? config.redisPrefix;
@@ -147,12 +161,19 @@ export async function startSwitchboard(config: Config, opts: StartOptions = {}):
     if (created) platform.logger.info({ email: created.email }, 'created the first administrator from SWITCHBOARD_ADMIN_EMAIL');
   }
 
-  const app = await createApp({ logger: platform.logger, bodyLimit: config.bodyLimit, authenticate: createAuthenticator(modules.identity), version: VERSION });
-  app.get(
-    '/api/health',
-    { config: { public: true }, schema: { tags: ['health'] } },
-    async () => ({ status: 'ok', storage: platform.dialect, jobs: platform.jobs.kind, version: VERSION, roles: config.roles }),
-  );
+  const app = await createApp({
+    logger: platform.logger,
+    bodyLimit: config.jsonBodyLimit,
+    uploadLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    authenticate: createAuthenticator(modules.identity),
+    version: VERSION,
+  });
+  const closeHealth = registerHealth(app, {
+    db: platform.db,
+    redisUrl: config.redisUrl,
+    info: { storage: platform.dialect, jobs: platform.jobs.kind, version: VERSION, roles: config.roles },
+  });
   realtimeHub.registerRoutes(app);
   for (const h of hooks) await h.registerRoutes?.(app);
   await registerConsoleIfBuilt(app, platform.logger);
@@ -179,6 +200,7 @@ export async function startSwitchboard(config: Config, opts: StartOptions = {}):
       if (closed) return;
       closed = true;
       await app.close();
+      await closeHealth();
       for (const h of [...hooks].reverse()) await h.stop?.();
       await closePlatform();
     },

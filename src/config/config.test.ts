@@ -33,4 +33,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined();
     expect(loadConfig({ ROLES: 'worker' }).roles).toEqual(['worker']);
   });
+
+  it('trusts no proxy by default; SWITCHBOARD_TRUST_PROXY takes true, a hop count or addresses', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ SWITCHBOARD_TRUST_PROXY: '10.0.0.1, 10.1.0.0/16,::1' }).trustProxy).toBe('10.0.0.1,10.1.0.0/16,::1');
+    expect(() => loadConfig({ SWITCHBOARD_TRUST_PROXY: 'yes please' })).toThrow(/SWITCHBOARD_TRUST_PROXY/);
+  });
+
+  it('keeps JSON bodies small and uploads large by default', () => {
+    const c = loadConfig({});
+    expect(c.jsonBodyLimit).toBe(1024 * 1024);
+    expect(c.bodyLimit).toBe(25 * 1024 * 1024);
+  });
 });

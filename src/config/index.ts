@@ -40,6 +40,8 @@ const envSchema = z.object({
   SWITCHBOARD_REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'letters, digits, _ : . - only').default('switchboard'),
   SWITCHBOARD_SECRET_KEY: z.string().optional(),
   SWITCHBOARD_SECRET_KEY_FILE: z.string().optional(),
+  /** Old keys (comma-separated) still accepted for reading while rotating. */
+  SWITCHBOARD_SECRET_KEY_PREVIOUS: z.string().optional(),
   SWITCHBOARD_ADMIN_EMAIL: z.string().email().optional(),
   SWITCHBOARD_ADMIN_PASSWORD: z.string().min(8).optional(),
   SITE_URL: urlOrEmpty,
@@ -91,6 +93,8 @@ export interface Config {
   redisPrefix: string;
   roles: Role[];
   secretKey?: string;
+  /** Comma-separated old keys (SWITCHBOARD_SECRET_KEY_PREVIOUS). */
+  secretKeyPrevious?: string;
   adminEmail?: string;
   adminPassword?: string;
   siteUrl: string;
@@ -155,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: e.SWITCHBOARD_REDIS_PREFIX,
     roles: e.ROLES,
     secretKey: e.SWITCHBOARD_SECRET_KEY,
+    secretKeyPrevious: e.SWITCHBOARD_SECRET_KEY_PREVIOUS,
     adminEmail: e.SWITCHBOARD_ADMIN_EMAIL,
     adminPassword: e.SWITCHBOARD_ADMIN_PASSWORD,
     siteUrl,

@@ -1,5 +1,5 @@
 // P1 users/roles/sessions/tokens, P2 system operations on every route, login rate limiting, CSRF.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
 
@@ -167,20 +167,68 @@ describe.each(DIALECTS)('identity on %s', (dialect) => {
 
 describe('login rate limiting', () => {
   let t: TestApp;
-  beforeAll(async () => {
+  beforeEach(async () => {
     t = await startTestApp();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await t?.close();
   });
 
+  const attempt = (email: string, headers: Record<string, string> = {}) =>
+    t.request('POST', '/api/auth/login', { body: { email, password: 'wrong-password' }, headers }).then((r) => r.status);
+
   it('answers 429 after repeated attempts', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) {
-      const r = await t.request('POST', '/api/auth/login', { body: { email: 'x@example.test', password: 'wrong-password' } });
-      statuses.push(r.status);
-    }
+    for (let i = 0; i < 12; i++) statuses.push(await attempt('x@example.test'));
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
+  });
+
+  it('a client rotating X-Forwarded-For (and the email case) still gets 429: proxies are not trusted by default', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      statuses.push(await attempt(i % 2 ? 'Victim@Example.test' : ' victim@example.test', { 'x-forwarded-for': `203.0.113.${i + 1}` }));
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+  });
+
+  it('limits per address + account tightly and per address loosely (an office behind one NAT can still sign in)', async () => {
+    for (let i = 0; i < 11; i++) await attempt('ann@example.test');
+    expect(await attempt('ann@example.test')).toBe(429);
+    // Another account from the same address is not held up by Ann's limit...
+    expect(await attempt('bob@example.test')).toBe(401);
+    // ...but the address as a whole has a ceiling (30 a minute), whatever emails it tries.
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push(await attempt(`user${i}@example.test`));
+    expect(statuses).toContain(429);
+    expect(statuses.indexOf(429)).toBe(30 - 13);
+  });
+});
+
+describe('SWITCHBOARD_TRUST_PROXY', () => {
+  it('with the proxy address trusted, the client address comes from X-Forwarded-For (sessions record it)', async () => {
+    const t = await startTestApp({ env: { SWITCHBOARD_TRUST_PROXY: '127.0.0.1' } });
+    try {
+      const u = await t.createUser();
+      const r = await t.request('POST', '/api/auth/login', { body: { email: u.email, password: u.password }, headers: { 'x-forwarded-for': '198.51.100.7' } });
+      expect(r.status).toBe(200);
+      const s = await t.db.db.selectFrom('sessions').select('ip').where('user_id', '=', u.id).executeTakeFirstOrThrow();
+      expect(s.ip).toBe('198.51.100.7');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('by default the header is ignored: the session records the TCP peer', async () => {
+    const t = await startTestApp();
+    try {
+      const u = await t.createUser();
+      await t.request('POST', '/api/auth/login', { body: { email: u.email, password: u.password }, headers: { 'x-forwarded-for': '198.51.100.7' } });
+      const s = await t.db.db.selectFrom('sessions').select('ip').where('user_id', '=', u.id).executeTakeFirstOrThrow();
+      expect(s.ip).toBe('127.0.0.1');
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -60,6 +60,11 @@ export class SecretBox {
     return Buffer.concat([decipher.update(Buffer.from(parts[4], 'base64url')), decipher.final()]).toString('utf8');
   }
 
+  /** True when a key with this id is in the ring (it can decrypt that key's envelopes). */
+  hasKey(id: string): boolean {
+    return this.byId.has(id);
+  }
+
   /** True when the envelope is not under the current key (rotation must re-encrypt it). */
   isStale(envelope: string): boolean {
     return envelope.split('.')[1] !== this.currentKeyId;

@@ -2,7 +2,7 @@
 // encrypted with the SecretBox. Module rows never hold secrets themselves, so no API serializer
 // can leak one by accident, and key rotation touches a single table.
 import type { Kysely, Transaction } from 'kysely';
-import { nowIso, startsWith } from '../db/index.js';
+import { nowIso, sql, startsWith } from '../db/index.js';
 import type { SecretBox } from './secret-box.js';
 import type { SecretsTables } from './tables.js';
 
@@ -17,6 +17,11 @@ export interface SecretStore {
   deletePrefix(prefix: string, trx?: Exec): Promise<void>;
   /** Re-encrypts every secret not under the current key. Returns how many were rewritten. */
   rotate(onProgress?: (done: number, total: number) => void): Promise<number>;
+  /**
+   * Stored secrets whose key is not in the ring, by key id: they cannot be decrypted until that
+   * key is supplied (SWITCHBOARD_SECRET_KEY_PREVIOUS), e.g. after a host generated its own key.
+   */
+  unknownKeys(): Promise<{ keyId: string; count: number }[]>;
 }
 
 export function createSecretStore(db: Kysely<SecretsTables>, box: SecretBox): SecretStore {
@@ -54,6 +59,23 @@ export function createSecretStore(db: Kysely<SecretsTables>, box: SecretBox): Se
         onProgress?.(++done, stale.length);
       }
       return done;
+    },
+    async unknownKeys() {
+      // "sb1.<8-char key id>." — group on the envelope's head so this is one cheap query however
+      // many secrets there are.
+      const head = sql<string>`substr(envelope, 1, 12)`;
+      const rows = await db
+        .selectFrom('secrets')
+        .select([head.as('head'), (eb) => eb.fn.countAll<number | string>().as('n')])
+        .groupBy(head)
+        .execute();
+      const byKey = new Map<string, number>();
+      for (const r of rows) {
+        const id = r.head.startsWith('sb1.') ? r.head.slice(4) : `(not an sb1 envelope: ${r.head.slice(0, 4)}…)`;
+        if (box.hasKey(id)) continue;
+        byKey.set(id, (byKey.get(id) ?? 0) + Number(r.n));
+      }
+      return [...byKey].map(([keyId, count]) => ({ keyId, count }));
     },
   };
 }
