@@ -56,8 +56,13 @@ describe.skipIf(!run)('console e2e: administrator adds a mail provider', () => {
     // ...and a usual port picks its security.
     await page.getByTestId('smtpPort').fill('465');
     expect(await page.getByTestId('smtpSecurity').inputValue()).toBe('SSL/TLS');
-    // Now the real servers: plain (security none) on their test ports.
+    // Now the real servers: plain (security none) on their test ports. "None" fills 143, which
+    // is also STARTTLS's port: the choice stays "None", also when the port is typed again.
     await pickSelect(page, 'imapSecurity', 'None');
+    expect(await page.getByTestId('imapPort').inputValue()).toBe('143');
+    expect(await page.getByTestId('imapSecurity').inputValue()).toBe('None');
+    await page.getByTestId('imapPort').fill('143');
+    expect(await page.getByTestId('imapSecurity').inputValue()).toBe('None');
     await page.getByTestId('imapPort').fill(String(dovecot.port));
     await page.getByTestId('smtpHost').fill(smtp.host);
     await pickSelect(page, 'smtpSecurity', 'None');

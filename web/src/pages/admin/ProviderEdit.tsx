@@ -8,7 +8,7 @@ import { ApiError, del, errorText, get, patch, post, qs, type Page } from '../..
 import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
 import { ConnectionTestResult, type TestResult } from '../../components/ConnectionTest.js';
 import { useT } from '../../i18n/index.js';
-import { emptyForm, formField, fromProvider, portForSecurity, securityForPort, toBody, validate, type Provider, type ProviderForm, type Security } from './providerModel.js';
+import { emptyForm, formField, fromProvider, portForSecurity, securityForPortChange, toBody, validate, type Provider, type ProviderForm, type Security } from './providerModel.js';
 
 export function ProviderEditPage() {
   const { id } = useParams();
@@ -89,8 +89,7 @@ function ProviderEditor({ provider }: { provider: Provider | null }) {
               data-testid={port}
               onChange={(v) => {
                 const n = typeof v === 'number' ? v : v === '' ? '' : Number(v);
-                const s = typeof n === 'number' ? securityForPort(side, n) : null;
-                set(s ? { [port]: n, [sec]: s } : { [port]: n });
+                set(typeof n === 'number' && Number.isInteger(n) ? { [port]: n, [sec]: securityForPortChange(side, n, f[sec]) } : { [port]: n });
               }}
             />
           </Grid.Col>

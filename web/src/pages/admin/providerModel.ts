@@ -81,6 +81,16 @@ export function securityForPort(side: 'imap' | 'smtp', port: number): Security |
   return port === 465 || port === 455 ? 'ssl' : port === 587 ? 'starttls' : port === 25 ? 'none' : null;
 }
 
+/**
+ * The security after the user sets a port: kept when the port is the usual one for it (143 is
+ * usual for both STARTTLS and none, so "None" + 143 stays "None"), else the security the port
+ * implies, else (an unusual port) kept as well.
+ */
+export function securityForPortChange(side: 'imap' | 'smtp', port: number, current: Security): Security {
+  if (portForSecurity(side, current) === port) return current;
+  return securityForPort(side, port) ?? current;
+}
+
 export function fromProvider(p: Provider): ProviderForm {
   return {
     name: p.name,
