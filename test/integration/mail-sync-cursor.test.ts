@@ -91,4 +91,39 @@ describe.each(DIALECTS)('mail sync cursor on %s', (dialect) => {
     expect(await subjects(mb.id)).toEqual(['p-10d', 'p-120d', 'p-400d', 'p-60d', 'p-new']);
     expect(announced(mb.id)).toEqual(['p-new']);
   });
+
+  it('a UIDVALIDITY change keeps stored mail older than the load period and drops only what is gone', async () => {
+    await dc.createFolder(USER, 'Rebuilt');
+    await put('Rebuilt', 'v-recent', 2);
+    await put('Rebuilt', 'v-old-1', 100);
+    await put('Rebuilt', 'v-old-2', 200);
+    await put('Rebuilt', 'v-old-no-id', 150, { messageId: false });
+    const goneUid = await put('Rebuilt', 'v-old-gone', 120);
+    // Stored while the period was "all"; then the user narrows it to a month.
+    const mb = mailbox(['Rebuilt'], { loadPeriod: 'all' });
+    await mail.service.syncMailbox(mb.id);
+    const stored = await h.db.db.selectFrom('emails').select(['id', 'subject']).where('mailbox_id', '=', mb.id).execute();
+    expect(stored).toHaveLength(5);
+    h.directory.update(mb.id, { settings: { loadPeriod: 'month' } });
+
+    await dc.doveadm(['expunge', '-u', USER, 'mailbox', 'Rebuilt', 'uid', String(goneUid)]);
+    const validity = await dc.bumpUidValidity(USER, 'Rebuilt');
+    const res = await mail.service.syncMailbox(mb.id);
+    expect(res?.newEmails).toBe(0);
+    expect(await subjects(mb.id)).toEqual(['v-old-1', 'v-old-2', 'v-old-no-id', 'v-recent']);
+    expect(await subjects(mb.id, 1)).toEqual(['v-old-gone']);
+    const after = await h.db.db.selectFrom('emails').select(['id', 'subject']).where('mailbox_id', '=', mb.id).execute();
+    expect(after.map((r) => r.id).sort()).toEqual(stored.map((r) => r.id).sort());
+    const locs = await h.db.db.selectFrom('email_locations').select(['uidvalidity', 'email_id']).where('mailbox_id', '=', mb.id).execute();
+    expect(locs).toHaveLength(4);
+    expect(new Set(locs.map((l) => Number(l.uidvalidity)))).toEqual(new Set([validity]));
+    expect(announced(mb.id)).toEqual([]);
+
+    // The next pass is an ordinary incremental one again.
+    await put('Rebuilt', 'v-after', 0);
+    const next = await mail.service.syncMailbox(mb.id);
+    expect(next?.newEmails).toBe(1);
+    expect(next?.fetched).toBe(1);
+    expect(announced(mb.id)).toEqual(['v-after']);
+  });
 });

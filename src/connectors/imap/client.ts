@@ -119,6 +119,8 @@ export interface ImapSession {
   /** Every UID currently in the selected folder (UID SEARCH ALL). */
   allUids(): Promise<Set<number>>;
   fetchSources(uids: number[]): AsyncGenerator<FetchedMessage>;
+  /** Size and raw Message-ID header (null when absent) of each UID, without the bodies. */
+  fetchMessageIds(uids: number[]): Promise<{ uid: number; size: number; messageId: string | null }[]>;
   /** Flags of known messages; with changedSince (CONDSTORE) only those changed since then. */
   fetchFlags(maxUid: number, changedSince: string | null): Promise<FlagUpdate[]>;
   append(path: string, raw: Buffer, flags: string[]): Promise<{ uid: number | null; uidValidity: number | null }>;
@@ -245,6 +247,17 @@ export function wrapSession(client: ImapFlow): ImapSession {
         throw classifyImapError(err);
       }
     },
+    fetchMessageIds: (uids) =>
+      wrap(async () => {
+        const out: { uid: number; size: number; messageId: string | null }[] = [];
+        if (uids.length === 0) return out;
+        for await (const m of client.fetch(uidSet(uids), { uid: true, size: true, headers: ['message-id'] }, { uid: true })) {
+          const text = (m.headers?.toString('latin1') ?? '').replace(/\r?\n[ \t]+/g, ' ');
+          const id = /^message-id:[ \t]*(.*)$/im.exec(text)?.[1]?.trim();
+          out.push({ uid: m.uid, size: m.size ?? 0, messageId: id || null });
+        }
+        return out;
+      }),
     fetchFlags: (maxUid, changedSince) =>
       wrap(async () => {
         if (maxUid < 1) return [];

@@ -72,6 +72,8 @@ export interface NewEmailInput {
   internalDate: Date | null;
   /** Where it sits on the server (absent for a sent message not yet seen in Sent). */
   location?: { folder: string; uidvalidity: number; uid: number; flags: string[] };
+  /** Re-matching after a UIDVALIDITY change: add the location to the stored email, never store a new one. */
+  onlyIfKnown?: boolean;
 }
 
 export function createMailStore(deps: StoreDeps) {
@@ -137,7 +139,7 @@ export function createMailStore(deps: StoreDeps) {
     const fresh: { it: NewEmailInput; key: string }[] = [];
     const freshKeys = new Set<string>();
     for (const k of keyed) {
-      if (existing.has(k.key) || freshKeys.has(k.key)) continue;
+      if (existing.has(k.key) || freshKeys.has(k.key) || k.it.onlyIfKnown) continue;
       freshKeys.add(k.key);
       fresh.push(k);
     }
@@ -255,7 +257,8 @@ export function createMailStore(deps: StoreDeps) {
         const sig = `${it.location.folder}\u0000${it.location.uidvalidity}\u0000${it.location.uid}`;
         if (seenLoc.has(sig)) continue;
         seenLoc.add(sig);
-        const emailId = idOf.get(key)!;
+        const emailId = idOf.get(key);
+        if (!emailId) continue; // onlyIfKnown and not stored: not ours to keep
         const flags = toJson([...it.location.flags].sort());
         locRows.push({ id: newId(), email_id: emailId, mailbox_id: mailboxId, folder: it.location.folder, uidvalidity: it.location.uidvalidity, uid: it.location.uid, flags_json: flags, created_at: now });
         if (!inserted.has(emailId)) {
@@ -335,6 +338,29 @@ export function createMailStore(deps: StoreDeps) {
     return removed;
   }
 
+  /**
+   * Stored mail a folder still lists under another UIDVALIDITY, i.e. a UIDVALIDITY change whose
+   * resync has not completed: their Message-IDs (to find them again among the new UIDs) and
+   * whether any has none (those can only be matched by fetching them whole).
+   */
+  async function staleLocations(mailboxId: string, folder: string, uidvalidity: number): Promise<{ count: number; messageIds: Set<string>; withoutMessageId: boolean }> {
+    const rows = await db
+      .selectFrom('email_locations')
+      .innerJoin('emails', 'emails.id', 'email_locations.email_id')
+      .select('emails.message_id')
+      .where('email_locations.mailbox_id', '=', mailboxId)
+      .where('email_locations.folder', '=', folder)
+      .where('email_locations.uidvalidity', '!=', uidvalidity)
+      .execute();
+    const messageIds = new Set<string>();
+    let withoutMessageId = false;
+    for (const r of rows) {
+      if (r.message_id) messageIds.add(r.message_id);
+      else withoutMessageId = true;
+    }
+    return { count: rows.length, messageIds, withoutMessageId };
+  }
+
   /** After a UIDVALIDITY change has been fully resynced, or when a folder vanished: drop stale locations. */
   async function dropFolderLocations(mailboxId: string, folder: string, keepUidvalidity: number | null): Promise<number> {
     let removed = 0;
@@ -393,7 +419,7 @@ export function createMailStore(deps: StoreDeps) {
     await db.deleteFrom('mail_sync_state').where('mailbox_id', '=', mailboxId).execute();
   }
 
-  return { ingest, knownUids, removeLocations, dropFolderLocations, updateFlags, purgeMailbox, linkToCrm, fromJson };
+  return { ingest, knownUids, staleLocations, removeLocations, dropFolderLocations, updateFlags, purgeMailbox, linkToCrm, fromJson };
 }
 
 export type MailStore = ReturnType<typeof createMailStore>;

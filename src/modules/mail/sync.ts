@@ -12,6 +12,7 @@ import { batchBySize, connectImap, type ImapEndpoint, type ImapSession, MailConn
 import type { LoadPeriod, MailboxConnection, MailboxDirectory } from '../mailboxes/types.js';
 import type { MailStore, NewEmailInput, StoredEmailSummary } from './store.js';
 import type { Parser } from './parse-pool.js';
+import { normaliseMessageId } from './parse.js';
 
 export interface SyncProgress {
   mailboxId: string;
@@ -76,21 +77,24 @@ export function widens(coverage: string | null, wanted: Date | null): boolean {
 
 interface Batch {
   uids: number[];
-  /** New mail found by an incremental pass: announced as email.received. */
-  announce: boolean;
+  /**
+   * new: above the cursor (announced unless it is the first load); backfill: older mail a widened
+   * period adds; rematch: stored mail found again under a new UIDVALIDITY (never stored anew).
+   */
+  kind: 'new' | 'backfill' | 'rematch';
 }
 
 /**
  * Splits the UIDs to fetch into batches bounded by count and bytes. The very first batch is
  * small: nothing is stored until it has been fetched and parsed, so storing starts sooner.
  */
-function planBatches(groups: { items: { uid: number; size: number }[]; announce: boolean }[], batchCount: number, batchBytes: number): Batch[] {
+function planBatches(groups: { items: { uid: number; size: number }[]; kind: Batch['kind'] }[], batchCount: number, batchBytes: number): Batch[] {
   const out: Batch[] = [];
   for (const g of groups) {
     if (g.items.length === 0) continue;
     const head = out.length === 0 ? Math.min(FIRST_BATCH, batchCount) : 0;
     for (const uids of [...batchBySize(g.items.slice(0, head), head, batchBytes), ...batchBySize(g.items.slice(head), batchCount, batchBytes)]) {
-      out.push({ uids, announce: g.announce });
+      out.push({ uids, kind: g.kind });
     }
   }
   return out;
@@ -138,6 +142,31 @@ export function createSyncer(deps: SyncerDeps) {
     }
   }
 
+  /**
+   * After a UIDVALIDITY change every stored location of the folder is void, and the new pass
+   * loads only the chosen period: stored mail older than that would be dropped as deleted though
+   * it is still there. So the other UIDs on the server are looked at by Message-ID (headers only)
+   * and those matching stored mail are fetched again to re-attach them — whatever their age.
+   * Stored mail without a Message-ID can only be recognised by its bytes: when there is some, the
+   * server's messages without one are fetched too, but only re-attached, never stored anew.
+   * Runs on every pass while old locations remain, so an interrupted resync picks up again.
+   */
+  async function findStaleMatches(session: ImapSession, mailboxId: string, path: string, uidValidity: number, listed: { uid: number }[][], known: Map<number, string>) {
+    const stale = await store.staleLocations(mailboxId, path, uidValidity);
+    if (stale.count === 0) return { stale: false, list: [] };
+    const taken = new Set(listed.flat().map((m) => m.uid));
+    const candidates = [...(await session.allUids())].filter((u) => !taken.has(u) && !known.has(u));
+    const heads = await session.fetchMessageIds(candidates);
+    const list = heads
+      .filter((h) => {
+        const id = normaliseMessageId(h.messageId);
+        return id ? stale.messageIds.has(id) : stale.withoutMessageId;
+      })
+      .map((h) => ({ uid: h.uid, size: h.size }))
+      .sort((a, b) => a.uid - b.uid);
+    return { stale: true, list };
+  }
+
   async function syncFolder(session: ImapSession, conn: MailboxConnection, path: string, signal: AbortSignal | undefined, res: SyncResult) {
     const mailboxId = conn.mailbox.id;
     const row = await db.selectFrom('mail_folders').selectAll().where('mailbox_id', '=', mailboxId).where('path', '=', path).executeTakeFirst();
@@ -174,7 +203,8 @@ export function createSyncer(deps: SyncerDeps) {
       ? (await session.listUids({ afterUid: 0, upToUid: lastUid, since: wanted, sizeFloor })).filter((m) => !known.has(m.uid))
       : [];
     if (backfill.length) logger.info({ mailboxId, folder: path, messages: backfill.length }, 'mail: load period widened, loading older mail');
-    const total = pending.length + backfill.length;
+    const rematch = await findStaleMatches(session, mailboxId, path, st.uidValidity, [pending, backfill], known);
+    const total = pending.length + backfill.length + rematch.list.length;
     let done = 0;
     await db.updateTable('mail_folders').set({ total, done: 0, updated_at: nowIso() }).where('id', '=', row.id).execute();
     deps.onProgress?.({ mailboxId, folder: path, done, total });
@@ -184,10 +214,11 @@ export function createSyncer(deps: SyncerDeps) {
     // Pipelined: while batch i is being stored, batch i+1 is already being fetched and parsed
     // (IMAP and the database are different resources). At most two batches are in memory.
     const batches = planBatches([
-      { items: backfill, announce: false },
-      { items: pending, announce: !firstLoad },
+      { items: pending, kind: 'new' },
+      { items: backfill, kind: 'backfill' },
+      { items: rematch.list, kind: 'rematch' },
     ], batchCount, batchBytes);
-    const loadNow = async ({ uids: batch, announce }: Batch) => {
+    const loadNow = async ({ uids: batch, kind }: Batch) => {
       const fetched = [];
       const parsing = [];
       // Hand each message to the parser as it arrives, so parsing overlaps the FETCH stream.
@@ -198,7 +229,7 @@ export function createSyncer(deps: SyncerDeps) {
         parsing.push(p);
       }
       const parsed = await Promise.all(parsing);
-      return { batch, announce, fetched, parsed };
+      return { batch, kind, fetched, parsed };
     };
     // The prefetch may fail while we are still storing the previous batch: mark it handled at
     // once (awaiting it later still throws) so it never counts as an unhandled rejection.
@@ -210,7 +241,7 @@ export function createSyncer(deps: SyncerDeps) {
     let next: ReturnType<typeof load> | null = batches.length ? load(batches[0]) : null;
     try {
       for (let bi = 0; bi < batches.length; bi++) {
-        const { batch, announce, fetched, parsed } = await next!;
+        const { batch, kind, fetched, parsed } = await next!;
         next = bi + 1 < batches.length ? load(batches[bi + 1]) : null;
         if (signal?.aborted) throw new MailConnectorError('transient', 'Sync was interrupted; it resumes on the next run.');
         const items: NewEmailInput[] = fetched.map((m, i) => ({
@@ -219,22 +250,26 @@ export function createSyncer(deps: SyncerDeps) {
           internalDate: m.internalDate,
           direction: isSent || parsed[i].from?.address === own ? 'out' : 'in',
           location: { folder: path, uidvalidity: st.uidValidity, uid: m.uid, flags: m.flags },
+          onlyIfKnown: kind === 'rematch',
         }));
         const created = await store.ingest(mailboxId, items);
         res.fetched += items.length;
         res.newEmails += created.length;
-        lastUid = Math.max(lastUid, ...batch);
+        // Only the ascending new-UID list moves the cursor: backfill and re-matched UIDs may lie
+        // above new UIDs not stored yet, which a crash must not skip.
+        if (kind === 'new') lastUid = Math.max(lastUid, ...batch);
         done += batch.length;
         await db.updateTable('mail_folders').set({ last_uid: lastUid, done, updated_at: nowIso() }).where('id', '=', row.id).execute();
         deps.onProgress?.({ mailboxId, folder: path, done, total });
         const incoming = created.filter((c) => c.direction === 'in');
-        if (announce && incoming.length) deps.onNewEmails?.(mailboxId, conn.mailbox.userId, incoming);
+        if (kind === 'new' && !firstLoad && incoming.length) deps.onNewEmails?.(mailboxId, conn.mailbox.userId, incoming);
         await deps.afterBatch?.(mailboxId, path, items.length);
       }
     } finally {
       next = null;
     }
-    if (validityChanged) res.removed += await store.dropFolderLocations(mailboxId, path, st.uidValidity);
+    // Stored mail under the old UIDVALIDITY that was not found again is gone from the server.
+    if (rematch.stale) res.removed += await store.dropFolderLocations(mailboxId, path, st.uidValidity);
     if (known.size > 0) {
       // Flags of messages we already had (new ones came with their flags).
       const updates = await session.fetchFlags(maxKnownBefore, session.condstore ? modseq : null);
