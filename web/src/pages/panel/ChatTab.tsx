@@ -3,12 +3,13 @@
 // and files, chat actions, complete. Everything updates live from the realtime socket.
 import { useEffect, useRef, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { ActionIcon, Alert, Anchor, Avatar, Badge, Box, Button, Center, CloseButton, FileButton, Group, Menu, Paper, ScrollArea, SegmentedControl, Stack, Text, Textarea, ThemeIcon, Title, Tooltip } from '@mantine/core';
+import { ActionIcon, Alert, Anchor, Avatar, Badge, Box, Button, Center, CloseButton, FileButton, Group, Menu, Paper, ScrollArea, SegmentedControl, Stack, Text, Textarea, Title, Tooltip } from '@mantine/core';
 import { IconBolt, IconBrandTelegram, IconCheck, IconMessageCircle, IconPaperclip, IconSend, IconVolume } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, get, post, put, qs, type Page } from '../../api/client.js';
 import { useRealtimeEvent } from '../../api/realtime.js';
-import { ErrorState, Loading, notifyError, useApiMutation } from '../../components/common.js';
+import { useHasRoutes } from '../../api/capabilities.js';
+import { ErrorState, Loading, useApiMutation } from '../../components/common.js';
 import { formatSize, formatWhen } from '../../components/format.js';
 import { useLanguage, useT } from '../../i18n/index.js';
 import { statusReasonKey } from './chatText.js';
@@ -242,7 +243,9 @@ function ChatView({ chatId }: { chatId: string }) {
   const navigate = useNavigate();
   const qc = useQueryClient();
   const chat = useQuery({ queryKey: ['chat', chatId], queryFn: () => get<Chat>(`/api/chats/${chatId}`) });
-  const actions = useQuery({ queryKey: ['chat-actions', 'mine'], queryFn: () => get<Page<ChatAction>>('/api/chat-actions?mine=true'), retry: false });
+  // Chat actions (H7) come with their own API; until the server has it, no menu and no requests.
+  const actionsApi = useHasRoutes(['GET', '/api/chat-actions'], ['POST', '/api/chats/{id}/actions/{actionId}']);
+  const actions = useQuery({ queryKey: ['chat-actions'], queryFn: () => get<Page<ChatAction>>('/api/chat-actions'), enabled: actionsApi, retry: false });
   const [text, setText] = useState('');
   const [files, setFiles] = useState<File[]>([]);
   const viewport = useRef<HTMLDivElement>(null);
@@ -306,7 +309,7 @@ function ChatView({ chatId }: { chatId: string }) {
           </div>
         </Group>
         <Group gap="xs">
-          {(actions.data?.items.length ?? 0) > 0 && !done && (
+          {actionsApi && (actions.data?.items.length ?? 0) > 0 && !done && (
             <Menu position="bottom-end">
               <Menu.Target>
                 <Button variant="default" size="xs" leftSection={<IconBolt size={14} />}>
@@ -419,5 +422,3 @@ function ChatView({ chatId }: { chatId: string }) {
   );
 }
 
-void notifyError;
-void ThemeIcon;
