@@ -77,7 +77,7 @@ describe.each(DIALECTS)('sending options on %s', (dialect) => {
   }
 
   async function submitted(messageId: string): Promise<{ rec: RecordedMessage; mail: ParsedMail }> {
-    const rec = await waitFor(() => smtp.messages.find((m) => m.raw.toString('latin1').includes(`Message-ID: ${messageId}`)), 20_000);
+    const rec = (await waitFor(() => smtp.messages.find((m) => m.raw.toString('latin1').includes(`Message-ID: ${messageId}`)), 20_000))!;
     // keepCidLinks: by default mailparser rewrites cid: references into data: URLs.
     return { rec, mail: await simpleParser(rec.raw, { keepCidLinks: true }) };
   }
