@@ -1,6 +1,8 @@
 // Routing properties from two worker processes on one PostgreSQL schema (H2, H3, H4): each process
 // runs half of the 2,000-chat simulation (chat-routing-sim.ts) at the same time; the invariants are
-// checked by a monitor during the run and on the final state and history afterwards.
+// checked by a monitor during the run, at every routing decision inside its transaction
+// (chat-routing-decisions.ts: least-busy optimal, arrival order kept), and on the final state and
+// history afterwards.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +47,8 @@ describe.runIf(PG)('chat routing on PostgreSQL from two worker processes', () =>
       const m = await mon.stop();
       expect(m.seen).toEqual([]);
       await checkEndState(db, fx, results, 2000);
+      // Both processes checked their decisions at the moment they made them (violations fail checkEndState).
+      for (const r of results) expect(r.decisions.leastBusyOffers).toBeGreaterThan(20);
     } finally {
       await fresh.destroy();
     }

@@ -6,6 +6,7 @@ import { newId, nowIso, sql, type Dialect } from '../../src/platform/db/index.js
 import { createIdentityService } from '../../src/modules/identity/index.js';
 import { createQueueService } from '../../src/modules/chat/queues.js';
 import { createRoutingService, type RoutingService } from '../../src/modules/chat/routing-service.js';
+import { checkDecisions } from './chat-routing-decisions.js';
 
 export interface Fixture {
   operatorIds: string[];
@@ -100,6 +101,8 @@ export interface SimResult {
   violations: string[];
   steps: number;
   errors: string[];
+  /** Routing decisions checked at the moment they were made (chat-routing-decisions.ts). */
+  decisions: { offer: number; wait: number; unchanged: number; leastBusyOffers: number };
 }
 
 /**
@@ -138,7 +141,8 @@ export async function overLimit(db: DB, fx: Fixture, userIds?: string[]): Promis
 
 export async function simulate(db: DB, service: RoutingService, fx: Fixture, opts: { chats: number; seed: number; concurrency?: number }): Promise<SimResult> {
   const rand = rng(opts.seed);
-  const res: SimResult = { demotions: [], statusSets: [], acceptedOfferIds: [], violations: [], steps: 0, errors: [] };
+  const res: SimResult = { demotions: [], statusSets: [], acceptedOfferIds: [], violations: [], steps: 0, errors: [], decisions: { offer: 0, wait: 0, unchanged: 0, leastBusyOffers: 0 } };
+  const decisions = await checkDecisions(db, service, fx);
   let arrived = 0;
   let arrivalsDone = false;
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
@@ -221,5 +225,8 @@ export async function simulate(db: DB, service: RoutingService, fx: Fixture, opt
   await service.routeAll();
   await service.idle();
   await check(fx.operatorIds);
+  decisions.stop();
+  res.violations.push(...decisions.violations);
+  res.decisions = decisions.counts;
   return res;
 }

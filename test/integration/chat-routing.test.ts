@@ -1,5 +1,6 @@
 // Routing properties (H2, H3, H4) on SQLite and PostgreSQL: least-busy picks checked against the
-// test's own reading of the tables, and exactly one winner among concurrent to-all accepts.
+// test's own reading of the tables, arrival order within one millisecond, and exactly one winner
+// among concurrent to-all accepts.
 // Under load: chat-routing-load.test.ts (one process) and chat-routing-multiprocess.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, dialects, type TestDb } from '../helpers/db.js';
@@ -7,6 +8,7 @@ import { createIdentityService } from '../../src/modules/identity/index.js';
 import { createQueueService } from '../../src/modules/chat/queues.js';
 import { createFixture, insertChat, simRoutingService } from './chat-routing-sim.js';
 import { compareLeastBusy, type OperatorSnapshot } from '../../src/modules/chat/routing.js';
+import { nowIso } from '../../src/platform/db/index.js';
 
 const DIALECTS = await dialects();
 
@@ -56,6 +58,38 @@ describe.each(DIALECTS)('chat routing on %s', (dialect) => {
       await service.idle();
     }
     expect(errs).toEqual([]);
+  });
+
+  it('chats of the same millisecond are offered in arrival order, not by their ids', async () => {
+    const db = tdb.db;
+    const fx = await createFixture(db, 17, 1);
+    const service = simRoutingService(db, tdb.dialect, { ...fx, limits: { [fx.operatorIds[0]]: 1 } }, () => {});
+    const q = await createQueueService({ db }).create({ name: 'Same ms', routingRule: 'least-busy', userIds: fx.operatorIds });
+    await service.setStatus(fx.operatorIds[0], 'active');
+    await service.idle();
+    // Three customers in one millisecond; ids descending, so id order is the reverse of arrival.
+    const at = nowIso();
+    const ids = ['ffffffff-0000-4000-8000-000000000003', '88888888-0000-4000-8000-000000000002', '11111111-0000-4000-8000-000000000001'];
+    for (const id of ids) {
+      await db
+        .insertInto('chats')
+        .values({
+          id, channel_id: fx.channelId, queue_id: q.id, contact_id: null, external_chat_id: `ms-${id}`, customer_name: id, customer_username: null, state: 'queued',
+          operator_id: null, open_key: `${fx.channelId}:ms-${id}`, created_at: at, offered_at: null, accepted_at: null, completed_at: null, completed_by: null,
+          last_incoming_at: at, last_outgoing_at: null, last_message_at: at,
+        })
+        .execute();
+    }
+    const order: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      await service.routeQueue(q.id);
+      const offered = await db.selectFrom('chats').select('id').where('queue_id', '=', q.id).where('state', '=', 'offered').executeTakeFirstOrThrow();
+      order.push(offered.id);
+      await service.accept(offered.id, fx.operatorIds[0]);
+      await service.complete(offered.id, { kind: 'operator', userId: fx.operatorIds[0] });
+      await service.idle();
+    }
+    expect(order).toEqual(ids);
   });
 
   it('to-all: exactly one of many concurrent accepts wins, the others are withdrawn', async () => {

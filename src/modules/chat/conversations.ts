@@ -2,7 +2,7 @@
 // operators reply through the channel, and a chat completes by itself when its queue's timeout
 // passes after the last outgoing message. A customer message after completion opens a NEW chat,
 // routed afresh (the completed chat's open_key was cleared, so the unique index lets it in).
-import type { Transaction } from 'kysely';
+import type { Insertable, Transaction } from 'kysely';
 import type { DB, Database } from '../../schema.js';
 import type { FileStore } from '../../platform/files/index.js';
 import { forUpdate, fromJson, isUniqueViolation, newId, nowIso, sql, toJson, type Dialect } from '../../platform/db/index.js';
@@ -10,7 +10,7 @@ import { errors } from '../../platform/http/errors.js';
 import type { RealtimeEvent } from '../../platform/realtime/types.js';
 import type { RoutingService } from './routing-service.js';
 import type { ChannelRuntime, ChatConnector, InboundMessage, OutgoingFile } from './connectors/types.js';
-import type { ChatChannelsTable, ChatMessagesTable, ChatsTable } from './tables.js';
+import type { Chat, ChatChannelsTable, ChatMessagesTable, ChatsTable } from './tables.js';
 
 export interface ChannelContactLookup {
   findOrCreateContactByChannel(input: { channel: 'telegram' | 'facebook'; externalId: string; name: string; username?: string | null }): Promise<{ contact: { id: string } }>;
@@ -133,10 +133,11 @@ export function createConversationService(deps: ConversationDeps) {
     opts: { alsoInTransaction?: (trx: Transaction<Database>) => Promise<void> },
   ): Promise<{ chatId: string; duplicate: boolean; newChat: boolean } | typeof CHAT_CLOSED> {
     const openKey = `${channel.id}:${m.externalChatId}`;
-    let chat = await db.selectFrom('chats').selectAll().where('open_key', '=', openKey).executeTakeFirst();
+    const open = await db.selectFrom('chats').select('id').where('open_key', '=', openKey).executeTakeFirst();
+    let chatId = open?.id;
     let newChat = false;
     const now = nowIso();
-    if (!chat) {
+    if (!chatId) {
       // Before opening a chat, make sure this update is not a late duplicate of one stored in a
       // chat that has completed since (into an open chat the unique index catches duplicates).
       const dup = await db
@@ -152,7 +153,7 @@ export function createConversationService(deps: ConversationDeps) {
         name: m.customer.name,
         username: m.customer.username,
       });
-      const row: ChatsTable = {
+      const row: Insertable<ChatsTable> = {
         id: newId(), channel_id: channel.id, queue_id: channel.queue_id, contact_id: contact.id, external_chat_id: m.externalChatId,
         customer_name: m.customer.name || m.customer.username || m.externalChatId, customer_username: m.customer.username, state: 'queued',
         operator_id: null, open_key: openKey, created_at: now, offered_at: null, accepted_at: null, completed_at: null, completed_by: null,
@@ -160,20 +161,19 @@ export function createConversationService(deps: ConversationDeps) {
       };
       try {
         await db.insertInto('chats').values(row).execute();
-        chat = row;
+        chatId = row.id;
         newChat = true;
       } catch (err) {
         // Two deliveries of one customer's first messages raced: the other opened the chat.
         if (!isUniqueViolation(err)) throw err;
-        chat = await db.selectFrom('chats').selectAll().where('open_key', '=', openKey).executeTakeFirst();
-        if (!chat) return CHAT_CLOSED;
+        chatId = (await db.selectFrom('chats').select('id').where('open_key', '=', openKey).executeTakeFirst())?.id;
+        if (!chatId) return CHAT_CLOSED;
       }
     }
-    await deps.hooks?.beforeStore?.(chat.id, 'in');
+    await deps.hooks?.beforeStore?.(chatId, 'in');
     const messageId = newId();
     const text = m.unsupported.length && !m.text && !files.length ? `[${m.unsupported.join(', ')} — not supported by Switchboard]` : m.text;
-    const chatId = chat.id;
-    let stored: { at: string; chat: ChatsTable; fileViews: MessageFileView[] };
+    let stored: { at: string; chat: Chat; fileViews: MessageFileView[] };
     try {
       // One transaction (one commit) for everything this message writes: on PostgreSQL every
       // commit waits for the WAL flush, and that dominated the inbound latency.
@@ -182,7 +182,7 @@ export function createConversationService(deps: ConversationDeps) {
         // lost in a PostgreSQL crash, the update would still be pending and be processed again
         // (idempotently). So this transaction need not wait for the WAL flush.
         if (deps.dialect === 'postgres') await sql`set local synchronous_commit to off`.execute(trx);
-        const locked = await forUpdate(trx.selectFrom('chats').selectAll().where('id', '=', chatId), deps.dialect).executeTakeFirst();
+        const locked = await forUpdate(trx.selectFrom('chats').selectAll().where('id', '=', chatId!), deps.dialect).executeTakeFirst();
         if (!locked || locked.state === 'completed' || locked.open_key !== openKey) throw new ChatClosed();
         const at = newChat ? now : laterThan(locked.last_message_at);
         const fileRows = files.map((f) => ({ id: newId(), chat_id: chatId, message_id: messageId, name: f.name, mime_type: f.mimeType, size: f.size, file_key: f.fileKey, kind: f.kind, created_at: at }));
@@ -214,7 +214,7 @@ export function createConversationService(deps: ConversationDeps) {
     return { chatId, duplicate: false, newChat };
   }
 
-  async function loadChat(chatId: string): Promise<ChatsTable> {
+  async function loadChat(chatId: string): Promise<Chat> {
     const chat = await db.selectFrom('chats').selectAll().where('id', '=', chatId).executeTakeFirst();
     if (!chat) throw errors.notFound('Chat', chatId);
     return chat;

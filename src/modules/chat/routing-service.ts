@@ -4,11 +4,17 @@
 // Why it is race-free, in one process and across processes:
 //   - Every transaction that changes a chat or its offers first locks that chat row
 //     (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite runs one writer transaction at a time).
-//   - Every transaction that can add to an operator's load (an offer, an accept) then locks the
-//     operator rows it considers, in user-id order, and only then counts their chats and offers.
-//     Two routers can therefore never both see the same free slot.
-//   - Lock order is always "one chat, then operators sorted by id", so there is no deadlock cycle.
-//     Work touching several chats (withdrawing an operator's offers) runs one chat per transaction.
+//   - Every change of an operator's load (chats in progress + pending offers: an offer, an accept,
+//     a completion, an expiry, a withdrawal) happens under that operator's chat_operators row
+//     lock, and routing counts loads only after taking those locks. Two routers can therefore
+//     never both see the same free slot, and a routing decision's view of every operator stays
+//     true until it commits (tests check each decision against the tables inside its transaction).
+//   - A routing pass locks its queue row first: passes of one queue take turns, and no chat of the
+//     queue can arrive mid-decision (the insert's foreign-key check waits for the queue lock), so
+//     waiting chats are offered strictly in arrival order (`seq`).
+//   - Lock order is "queue, chats, operators sorted by id" for routing and "one chat, then operators
+//     sorted by id" for everything else, so there is no deadlock cycle. Work touching several
+//     chats outside routing (withdrawing an operator's offers) runs one chat per transaction.
 //   - An accept is a conditional UPDATE ... WHERE state = 'offered' whose affected-row count is
 //     checked, inside the chat-locked transaction: exactly one operator wins.
 // Notifications and timeout jobs are emitted only after the commit, so nobody is told about an
@@ -19,7 +25,7 @@ import { forUpdate, nowIso, sql, type Dialect } from '../../platform/db/index.js
 import { errors } from '../../platform/http/errors.js';
 import type { RealtimeEvent } from '../../platform/realtime/types.js';
 import { decide, type OperatorSnapshot, type RoutingDecision } from './routing.js';
-import type { ChatOffersTable, ChatsTable, OfferState, OperatorStatus, RoutingRule } from './tables.js';
+import type { Chat, ChatOffersTable, OfferState, OperatorStatus, RoutingRule } from './tables.js';
 
 type Trx = Transaction<Database>;
 
@@ -62,6 +68,24 @@ export interface OperatorView {
   lastAssignedAt: string | null;
 }
 
+/**
+ * What a decision observer gets (tests check every decision against their own reading of the
+ * tables). `trx` is the routing transaction, holding the locks the decision was made under, so
+ * queries on it see exactly the state the decision saw — except this transaction's own earlier
+ * decisions, which are written at its end and listed in `earlier`.
+ */
+export interface DecisionEvent {
+  trx: Trx;
+  queueId: string;
+  chatId: string;
+  chatSeq: number;
+  rule: RoutingRule;
+  snapshots: OperatorSnapshot[];
+  decision: RoutingDecision;
+  /** Offers decided earlier in this transaction (not yet written). */
+  earlier: { chatId: string; userIds: string[] }[];
+}
+
 /** Waiting chats routed per transaction. */
 const BATCH = 50;
 
@@ -74,7 +98,7 @@ interface Pass {
   timeoutMs: number;
 }
 
-export function summarize(c: ChatsTable): ChatSummary {
+export function summarize(c: Chat): ChatSummary {
   return {
     chatId: c.id,
     queueId: c.queue_id,
@@ -162,13 +186,15 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     return { inProgress, pending };
   }
 
-  /** Locks the active operators among `members` (sorted by id) and reads their load. */
+  /**
+   * Locks EVERY member's operator row (sorted by id, inactive ones too, so a status change waits
+   * for this decision instead of slipping in beside it) and reads the load of the active ones.
+   * Every change of an operator's load — an offer, an accept, a completion, an expiry, a
+   * withdrawal — happens under that operator's row lock, so the snapshot stays true until commit.
+   */
   async function lockedSnapshots(trx: Trx, pass: Pass): Promise<OperatorSnapshot[]> {
     if (pass.members.length === 0) return [];
-    const rows = await forUpdate(
-      trx.selectFrom('chat_operators').selectAll().where('user_id', 'in', pass.members).where('status', '=', 'active').orderBy('user_id'),
-      dialect,
-    ).execute();
+    const rows = (await lockOperators(trx, pass.members)).filter((r) => r.status === 'active');
     const { inProgress, pending } = await loads(
       trx,
       rows.map((r) => r.user_id),
@@ -183,27 +209,79 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     }));
   }
 
-  /** Observers of decisions (tests check least-busy optimality against the snapshot the decision saw). */
-  const decisionListeners = new Set<(d: { chatId: string; rule: RoutingRule; snapshots: OperatorSnapshot[]; decision: RoutingDecision }) => void>();
+  /** Operator rows locked in user-id order (the one lock order every transaction follows). */
+  async function lockOperators(trx: Trx, userIds: Iterable<string | null | undefined>) {
+    const ids = [...new Set([...userIds].filter((u): u is string => !!u))].sort();
+    if (ids.length === 0) return [];
+    return forUpdate(trx.selectFrom('chat_operators').selectAll().where('user_id', 'in', ids).orderBy('user_id'), dialect).execute();
+  }
+
+  const decisionListeners = new Set<(d: DecisionEvent) => void | Promise<void>>();
+
+  /** A chat became waiting between the batch read and the operator locks: the batch starts over. */
+  class BatchOutdated extends Error {}
 
   /**
-   * Routing decisions for a batch of waiting chats of one queue, in ONE transaction: lock the chats
-   * (by id), then the queue's active operators (by id), read their load once, decide chat by chat in
-   * arrival order while updating the loads in memory, and write all offers at once.
-   * Locking several chats is deadlock-free because every chat lock is taken before any operator
-   * lock and always in id order. Returns the offered count and whether a chat had to wait.
+   * One transaction of a routing pass over a queue:
+   *   1. lock the queue row — routing passes of a queue take turns, and no chat of the queue can
+   *      arrive meanwhile (inserting a chat takes a key-share lock on its queue row through the
+   *      foreign key, which waits for ours), so the waiting list read next is the whole truth;
+   *   2. read and lock the next waiting chats in arrival order (`seq`): every chat still 'queued'
+   *      (however old: one whose offer expired must not be overtaken), plus under to-all the
+   *      'offered' chats after the cursor (they may gain operators who have room now);
+   *   3. lock the queue's operators (by id) and read their load once;
+   *   4. re-check that no older chat became 'queued' between 2 and 3 (an expiry or withdrawal
+   *      that committed just then; both need an operator lock, so none can happen after 3);
+   *   5. decide chat by chat in arrival order, updating the loads in memory, and write all offers.
+   * Lock order: queue, chats, operators by id. Other transactions lock one chat, then operators by
+   * id, so there is no cycle. Returns the offered count, whether a chat had to wait, the cursor
+   * for the next batch, and each decided chat's outcome.
    */
-  async function routeBatch(chatIds: string[], pass: Pass): Promise<{ offered: number; waited: boolean; kinds: (RoutingDecision['kind'] | 'gone')[] }> {
+  async function routeBatch(
+    queueId: string,
+    pass: Pass,
+    cursor: number | null,
+  ): Promise<{ offered: number; waited: boolean; count: number; last: number | null; kinds: Map<string, RoutingDecision['kind']> }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await routeBatchOnce(queueId, pass, cursor, attempt < 5);
+      } catch (err) {
+        if (!(err instanceof BatchOutdated)) throw err;
+      }
+    }
+  }
+
+  async function routeBatchOnce(queueId: string, pass: Pass, cursor: number | null, recheck: boolean) {
     const out: Outbox = [];
     const timeouts: { offerId: string; delayMs: number }[] = [];
+    const kinds = new Map<string, RoutingDecision['kind']>();
     const result = await db.transaction().execute(async (trx) => {
-      const locked = await forUpdate(trx.selectFrom('chats').selectAll().where('id', 'in', chatIds).orderBy('id'), dialect).execute();
-      const waiting = locked
-        .filter((c) => c.state === 'queued' || c.state === 'offered')
-        .sort((x, y) => (x.created_at < y.created_at ? -1 : x.created_at > y.created_at ? 1 : x.id < y.id ? -1 : 1));
-      const kinds: (RoutingDecision['kind'] | 'gone')[] = chatIds.map(() => 'gone');
-      if (waiting.length === 0) return { offered: 0, waited: false, kinds };
+      await forUpdate(trx.selectFrom('chat_queues').select('id').where('id', '=', queueId), dialect).executeTakeFirst();
+      let q = trx.selectFrom('chats').selectAll().where('queue_id', '=', queueId);
+      if (pass.rule === 'least-busy') q = q.where('state', '=', 'queued');
+      else {
+        const c = cursor;
+        q = q.where((eb) => (c === null ? eb('state', 'in', ['queued', 'offered']) : eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'offered'), eb('seq', '>', c)])])));
+      }
+      const waiting = (await forUpdate(q.orderBy('seq').limit(BATCH), dialect).execute())
+        // PostgreSQL may return locked rows out of order when one changed while we waited for it.
+        .filter((c) => c.state === 'queued' || (pass.rule === 'to-all' && c.state === 'offered'))
+        .sort((x, y) => Number(x.seq) - Number(y.seq));
+      if (waiting.length === 0) return { offered: 0, waited: false, count: 0, last: null };
+      const last = Number(waiting[waiting.length - 1].seq);
       const snaps = await lockedSnapshots(trx, pass);
+      if (recheck) {
+        const late = await trx
+          .selectFrom('chats')
+          .select('id')
+          .where('queue_id', '=', queueId)
+          .where('state', '=', 'queued')
+          .where('seq', '<', last)
+          .where('id', 'not in', waiting.map((c) => c.id))
+          .limit(1)
+          .executeTakeFirst();
+        if (late) throw new BatchOutdated();
+      }
       const byUser = new Map(snaps.map((sn) => [sn.userId, sn]));
       const pendingRows = await trx
         .selectFrom('chat_offers')
@@ -218,17 +296,22 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       const expiresAt = pass.rule === 'least-busy' ? nowIso(new Date(now.getTime() + pass.timeoutMs)) : null;
       const offers: Insertable<ChatOffersTable>[] = [];
       const offeredChats: string[] = [];
+      const earlier: DecisionEvent['earlier'] = [];
       let waited = false;
       for (const chat of waiting) {
         const decision = decide(pass.rule, snaps, pendingOf.get(chat.id) ?? new Set());
-        for (const l of decisionListeners) l({ chatId: chat.id, rule: pass.rule, snapshots: snaps.map((x) => ({ ...x })), decision });
-        kinds[chatIds.indexOf(chat.id)] = decision.kind;
+        if (decisionListeners.size) {
+          const ev: DecisionEvent = { trx, queueId, chatId: chat.id, chatSeq: Number(chat.seq), rule: pass.rule, snapshots: snaps.map((x) => ({ ...x })), decision, earlier: earlier.map((e) => ({ ...e })) };
+          for (const l of decisionListeners) await l(ev);
+        }
+        kinds.set(chat.id, decision.kind);
         if (decision.kind === 'wait') {
           // Every later chat of the queue has the same operators: it would wait too.
           waited = true;
           break;
         }
         if (decision.kind !== 'offer') continue;
+        earlier.push({ chatId: chat.id, userIds: decision.userIds });
         for (const userId of decision.userIds) {
           const id = crypto.randomUUID();
           offers.push({ id, chat_id: chat.id, user_id: userId, rule: pass.rule, state: 'pending', created_at: nowText, expires_at: expiresAt, resolved_at: null });
@@ -255,7 +338,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       if (pass.rule === 'least-busy' && offers.length) {
         await trx.updateTable('chat_operators').set({ last_assigned_at: nowText }).where('user_id', 'in', [...new Set(offers.map((o) => o.user_id))]).execute();
       }
-      return { offered: offeredChats.length, waited, kinds };
+      return { offered: offeredChats.length, waited, count: waiting.length, last };
     });
     await flush(out);
     for (const t of timeouts) {
@@ -266,7 +349,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
         deps.onBackgroundError?.(err, 'schedule offer timeout');
       }
     }
-    return result;
+    return { ...result, kinds };
   }
 
   /**
@@ -274,36 +357,23 @@ export function createRoutingService(deps: RoutingServiceDeps) {
    * queue has the same operators, so it would wait too. Returns how many chats got offers.
    */
   function routeQueue(queueId: string): Promise<number> {
-    return coalesce(queueId, () => routeQueueNow(queueId));
+    return coalesce(queueId, () => routeQueueNow(queueId).then((r) => r.routed));
   }
 
-  async function routeQueueNow(queueId: string): Promise<number> {
+  async function routeQueueNow(queueId: string): Promise<{ routed: number; kinds: Map<string, RoutingDecision['kind']> }> {
+    const kinds = new Map<string, RoutingDecision['kind']>();
     const queue = await db.selectFrom('chat_queues').select(['id', 'routing_rule']).where('id', '=', queueId).executeTakeFirst();
-    if (!queue) return 0;
+    if (!queue) return { routed: 0, kinds };
     const members = await queueMembers(queueId);
     const pass: Pass = { rule: queue.routing_rule, members, limits: await limitsFor(members), timeoutMs: await deps.acceptTimeoutMs() };
-    const states = queue.routing_rule === 'to-all' ? (['queued', 'offered'] as const) : (['queued'] as const);
     let routed = 0;
-    let after: { created_at: string; id: string } | null = null;
+    let cursor: number | null = null;
     for (;;) {
-      let q = db
-        .selectFrom('chats')
-        .select(['id', 'created_at'])
-        .where('queue_id', '=', queueId)
-        .where('state', 'in', [...states])
-        .orderBy('created_at')
-        .orderBy('id')
-        .limit(BATCH);
-      if (after) {
-        const a = after;
-        q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(a.created_at, a.id)));
-      }
-      const batch = await q.execute();
-      if (batch.length === 0) return routed;
-      const r = await routeBatch(batch.map((c) => c.id), pass);
+      const r = await routeBatch(queueId, pass, cursor);
       routed += r.offered;
-      if (r.waited) return routed;
-      after = batch[batch.length - 1];
+      for (const [k, v] of r.kinds) kinds.set(k, v);
+      if (r.waited || r.count < BATCH || r.last === null) return { routed, kinds };
+      cursor = r.last;
     }
   }
 
@@ -342,7 +412,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
   async function routeAllNow(): Promise<number> {
     const queues = await db.selectFrom('chats').select('queue_id').distinct().where('state', 'in', ['queued', 'offered']).execute();
     let n = 0;
-    for (const q of queues) n += await routeQueueNow(q.queue_id);
+    for (const q of queues) n += (await routeQueueNow(q.queue_id)).routed;
     return n;
   }
 
@@ -362,7 +432,8 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       const offers = await trx.selectFrom('chat_offers').select(['id', 'user_id']).where('chat_id', '=', chatId).where('state', '=', 'pending').execute();
       const offer = offers.find((o) => o.user_id === userId);
       if (chat.state !== 'offered' || !offer) throw errors.conflict('This chat is not offered to you (it may have moved to another operator).', { state: chat.state });
-      await forUpdate(trx.selectFrom('chat_operators').select('user_id').where('user_id', '=', userId), dialect).executeTakeFirst();
+      // The acceptor's load changes, and so does every other offeree's (their offers are withdrawn).
+      await lockOperators(trx, offers.map((o) => o.user_id));
       const { inProgress, pending } = await loads(trx, [userId]);
       const busy = (inProgress.get(userId) ?? 0) + (pending.get(userId) ?? 0) - 1;
       if (busy >= limit) {
@@ -424,12 +495,14 @@ export function createRoutingService(deps: RoutingServiceDeps) {
         if (due > now.getTime()) return false;
       }
       const nowText = nowIso(now);
+      // The operator's load drops, and so does every offeree's: their rows are locked first.
+      const offered = await trx.selectFrom('chat_offers').select('user_id').where('chat_id', '=', chatId).where('state', '=', 'pending').execute();
+      await lockOperators(trx, [chat.operator_id, ...offered.map((o) => o.user_id)]);
       await trx
         .updateTable('chats')
         .set({ state: 'completed', open_key: null, completed_at: nowText, completed_by: by.kind === 'system' ? by.reason : by.kind })
         .where('id', '=', chatId)
         .execute();
-      const offered = await trx.selectFrom('chat_offers').select('user_id').where('chat_id', '=', chatId).where('state', '=', 'pending').execute();
       await trx.updateTable('chat_offers').set({ state: 'withdrawn', resolved_at: nowText }).where('chat_id', '=', chatId).where('state', '=', 'pending').execute();
       const done = { ...chat, state: 'completed' as const };
       if (chat.operator_id) out.push({ userIds: [chat.operator_id], event: { type: 'chat.completed', data: { ...summarize(done), completedBy: by.kind } } });
@@ -454,7 +527,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       if (!o || o.state !== 'pending' || !o.expires_at) return false;
       const now = clock();
       if (new Date(o.expires_at).getTime() > now.getTime()) return false;
-      await forUpdate(trx.selectFrom('chat_operators').select('user_id').where('user_id', '=', o.user_id), dialect).executeTakeFirst();
+      await lockOperators(trx, [o.user_id]);
       const nowText = nowIso(now);
       await trx.updateTable('chat_offers').set({ state: 'expired', resolved_at: nowText }).where('id', '=', offerId).execute();
       await trx
@@ -503,6 +576,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
         if (!chat) return false;
         const o = await trx.selectFrom('chat_offers').select('state').where('id', '=', offer.id).executeTakeFirst();
         if (o?.state !== 'pending') return false;
+        await lockOperators(trx, [userId]);
         await trx.updateTable('chat_offers').set({ state: 'withdrawn', resolved_at: nowIso(clock()) }).where('id', '=', offer.id).execute();
         const left = await trx.selectFrom('chat_offers').select('id').where('chat_id', '=', chat.id).where('state', '=', 'pending').execute();
         if (left.length === 0 && chat.state === 'offered') await trx.updateTable('chats').set({ state: 'queued', offered_at: null }).where('id', '=', chat.id).execute();
@@ -545,13 +619,13 @@ export function createRoutingService(deps: RoutingServiceDeps) {
 
   return {
     queueMembers,
-    routeOne: async (chatId: string) => {
+    /** Routes the chat's queue (in arrival order: older waiting chats go first) and says what became of this chat. */
+    routeOne: async (chatId: string): Promise<RoutingDecision['kind'] | 'gone'> => {
       const chat = await db.selectFrom('chats').select('queue_id').where('id', '=', chatId).executeTakeFirst();
-      if (!chat) return 'gone' as const;
-      const queue = await db.selectFrom('chat_queues').select('routing_rule').where('id', '=', chat.queue_id).executeTakeFirstOrThrow();
-      const members = await queueMembers(chat.queue_id);
-      const r = await routeBatch([chatId], { rule: queue.routing_rule, members, limits: await limitsFor(members), timeoutMs: await deps.acceptTimeoutMs() });
-      return r.kinds[0];
+      if (!chat) return 'gone';
+      await routeQueue(chat.queue_id);
+      const after = await db.selectFrom('chats').select('state').where('id', '=', chatId).executeTakeFirst();
+      return after?.state === 'offered' ? 'offer' : after?.state === 'queued' ? 'wait' : 'gone';
     },
     routeQueue,
     routeAll,
@@ -565,7 +639,8 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     operatorView,
     idle,
     background,
-    onDecision(listener: (d: { chatId: string; rule: RoutingRule; snapshots: OperatorSnapshot[]; decision: RoutingDecision }) => void) {
+    /** Observes every routing decision inside its transaction (tests); an async listener is awaited there. */
+    onDecision(listener: (d: DecisionEvent) => void | Promise<void>) {
       decisionListeners.add(listener);
       return () => decisionListeners.delete(listener);
     },

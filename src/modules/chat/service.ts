@@ -9,7 +9,7 @@ import { createQueueService } from './queues.js';
 import { createConversationService, type ChannelContactLookup } from './conversations.js';
 import { createChannelService } from './channels.js';
 import { createChatConnectors } from './connectors/registry.js';
-import type { ChatState, ChatsTable } from './tables.js';
+import type { Chat, ChatState } from './tables.js';
 
 export interface ChatDeps {
   identity: { roleMemberIds(roleId: string): Promise<string[]> };
@@ -48,7 +48,7 @@ export interface ChatView {
   lastOutgoingAt: string | null;
 }
 
-function chatView(c: ChatsTable, offeredToMe: boolean): ChatView {
+function chatView(c: Chat, offeredToMe: boolean): ChatView {
   return {
     id: c.id,
     channelId: c.channel_id,
@@ -147,7 +147,7 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
     return new Set(rows.map((r) => r.chat_id));
   }
 
-  async function loadChat(chatId: string): Promise<ChatsTable> {
+  async function loadChat(chatId: string): Promise<Chat> {
     const c = await db.selectFrom('chats').selectAll().where('id', '=', chatId).executeTakeFirst();
     if (!c) throw errors.notFound('Chat', chatId);
     return c;

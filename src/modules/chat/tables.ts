@@ -1,6 +1,7 @@
 // Table types of the chat module (see src/platform/db/index.ts for the cross-dialect conventions).
 // Channels receive customer messages; each conversation is a `chats` row routed through a queue to
 // one operator; `chat_offers` records who was shown a chat and what became of it.
+import type { Generated, Selectable } from 'kysely';
 
 export type RoutingRule = 'to-all' | 'least-busy';
 export type ChatState = 'queued' | 'offered' | 'in-progress' | 'completed';
@@ -100,7 +101,12 @@ export interface ChatsTable {
   last_incoming_at: string | null;
   last_outgoing_at: string | null;
   last_message_at: string;
+  /** Arrival order, assigned by the database (0503): a queue's waiting chats are offered in this order. */
+  seq: Generated<number>;
 }
+
+/** A chats row as read. */
+export type Chat = Selectable<ChatsTable>;
 
 export interface ChatOffersTable {
   id: string;
