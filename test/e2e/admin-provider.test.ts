@@ -136,6 +136,15 @@ describe.skipIf(!run)('console e2e: administrator adds a mail provider', () => {
     await p.getByRole('link', { name: 'My mailboxes' }).waitFor();
     expect(await p.getByText('Administration', { exact: true }).count()).toBe(0);
     expect(await p.getByRole('link', { name: 'Mail providers' }).count()).toBe(0);
+    // Saving a new name in the profile updates the header at once, and Save is disabled again.
+    await p.getByRole('link', { name: 'Profile' }).click();
+    await p.getByTestId('profile-name').fill('Bob Renamed');
+    await p.getByTestId('profile-save').click();
+    await p.getByTestId('user-menu').getByText('Bob Renamed').waitFor();
+    await waitFor(async () => await p.getByTestId('profile-save').isDisabled(), 'Save disabled after saving');
+    await screenshot(p, 'user-profile-renamed');
+    await p.getByRole('link', { name: 'My mailboxes' }).click();
+    await p.getByTestId('profile-name').waitFor({ state: 'detached' });
     // The interface language is per user: switching to Russian re-labels the console and is saved.
     await p.getByRole('textbox', { name: 'Language' }).click();
     await p.getByRole('option', { name: 'Русский' }).click();

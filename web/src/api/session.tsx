@@ -24,6 +24,8 @@ interface Session {
   login(email: string, password: string): Promise<void>;
   logout(): Promise<void>;
   setLanguage(language: Language): Promise<void>;
+  /** PATCH /api/auth/me and adopt the answer, so the header and forms show the saved values. */
+  updateMe(body: { name?: string }): Promise<void>;
   can(op: Operation): boolean;
 }
 
@@ -71,6 +73,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       if (!me) return;
       const next = await patch<Me>('/api/auth/me', { language });
       adopt({ ...next, csrfToken: next.csrfToken ?? me.csrfToken });
+    },
+    async updateMe(body) {
+      if (!me) return;
+      const next = await patch<Me>('/api/auth/me', body);
+      adopt({ ...me, ...next, csrfToken: next.csrfToken ?? me.csrfToken });
     },
     can: (op) => !!me?.operations.includes(op),
   };

@@ -8,7 +8,8 @@ import { LANGUAGES, useT, type Language } from '../../i18n/index.js';
 export function ProfilePage() {
   const t = useT();
   const me = useMe();
-  const { setLanguage, logout } = useSession();
+  const { setLanguage, logout, updateMe } = useSession();
+  const [saving, setSaving] = useState(false);
   const [name, setName] = useState(me.name);
   const [pw, setPw] = useState({ currentPassword: '', newPassword: '' });
   const [errs, setErrs] = useState<Record<string, string>>({});
@@ -18,7 +19,7 @@ export function ProfilePage() {
       <Stack maw={560}>
         <Card withBorder>
           <Stack>
-            <TextInput label={t('common.name')} value={name} onChange={(e) => setName(e.currentTarget.value)} />
+            <TextInput label={t('users.name')} value={name} onChange={(e) => setName(e.currentTarget.value)} data-testid="profile-name" />
             <Select
               label={t('shell.language')}
               data={LANGUAGES}
@@ -45,12 +46,19 @@ export function ProfilePage() {
             </div>
             <Group justify="flex-end">
               <Button
-                disabled={name.trim() === me.name}
-                onClick={() =>
-                  patch('/api/auth/me', { name: name.trim() })
-                    .then(() => notifyOk(t('common.saved')))
+                disabled={!name.trim() || name.trim() === me.name}
+                loading={saving}
+                data-testid="profile-save"
+                onClick={() => {
+                  setSaving(true);
+                  updateMe({ name: name.trim() })
+                    .then(() => {
+                      setName(name.trim());
+                      notifyOk(t('common.saved'));
+                    })
                     .catch(notifyError)
-                }
+                    .finally(() => setSaving(false));
+                }}
               >
                 {t('common.save')}
               </Button>
