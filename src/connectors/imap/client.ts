@@ -3,6 +3,9 @@
 // MailConnectorError.
 import { ImapFlow, type ListResponse } from 'imapflow';
 import { classifyImapError } from './errors.js';
+import type { FlagUpdate, MailSession } from '../mail/types.js';
+
+export type { FetchedMessage, FlagUpdate, FolderInfo, FolderState } from '../mail/types.js';
 
 export type ImapSecurity = 'ssl' | 'starttls' | 'none';
 
@@ -14,36 +17,8 @@ export interface ImapEndpoint {
   /** Verify the server certificate (default true; tests against self-signed servers turn it off). */
   rejectUnauthorized?: boolean;
   connectTimeoutMs?: number;
-}
-
-export interface FolderInfo {
-  path: string;
-  name: string;
-  delimiter: string;
-  specialUse: string | null;
-  /** \Noselect containers hold no messages (only children). */
-  selectable: boolean;
-}
-
-export interface FolderState {
-  uidValidity: number;
-  uidNext: number;
-  exists: number;
-  /** null when the server has no CONDSTORE (or answered NOMODSEQ). */
-  highestModseq: string | null;
-}
-
-export interface FetchedMessage {
-  uid: number;
-  flags: string[];
-  internalDate: Date | null;
-  size: number;
-  source: Buffer;
-}
-
-export interface FlagUpdate {
-  uid: number;
-  flags: string[];
+  /** Socket inactivity while a command waits for its answer (imapflow's socketTimeout). */
+  socketTimeoutMs?: number;
 }
 
 /** \Recent is per-session state, not a property of the message: never store it. */
@@ -82,6 +57,14 @@ export function batchBySize(items: { uid: number; size: number }[], maxCount: nu
   return out;
 }
 
+/**
+ * Silence allowed while a command waits for its answer. A server that accepts the connection and
+ * then stops answering (overloaded, half-dead proxy) otherwise holds a sync job slot for
+ * imapflow's 5-minute default per command. 90 s is far above a real server's pause (a SEARCH of a
+ * large folder, a slow FETCH still streams bytes).
+ */
+export const DEFAULT_SOCKET_TIMEOUT_MS = 90_000;
+
 export function imapFlowOptions(ep: ImapEndpoint, extra: { disableAutoIdle?: boolean; qresync?: boolean } = {}) {
   return {
     host: ep.host,
@@ -93,38 +76,18 @@ export function imapFlowOptions(ep: ImapEndpoint, extra: { disableAutoIdle?: boo
     logger: false as const,
     connectionTimeout: ep.connectTimeoutMs ?? 20_000,
     greetingTimeout: ep.connectTimeoutMs ?? 20_000,
+    socketTimeout: ep.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS,
     disableAutoIdle: extra.disableAutoIdle ?? true,
     qresync: extra.qresync ?? false,
     clientInfo: { name: 'Switchboard' },
   };
 }
 
-export interface ImapSession {
+/** The IMAP MailSession, with the imapflow client for what only IMAP has (e.g. the watcher). */
+export interface ImapSession extends MailSession {
   readonly client: ImapFlow;
-  readonly condstore: boolean;
   readonly qresync: boolean;
   readonly idle: boolean;
-  readonly usable: boolean;
-  listFolders(): Promise<FolderInfo[]>;
-  status(path: string): Promise<FolderState & { messages: number }>;
-  /** SELECTs read-only; the returned state is the server's at SELECT time. */
-  open(path: string): Promise<FolderState>;
-  /**
-   * UIDs (ascending) above afterUid (and SINCE `since`) with their sizes. With `sizeFloor`, only
-   * messages LARGER than it get their exact size (SEARCH + SEARCH LARGER + FETCH of those few);
-   * the others report `sizeFloor`, an upper bound — enough to bound batch memory, and a FETCH of
-   * every message's size costs more client CPU than the rest of a first sync's bookkeeping.
-   */
-  listUids(opts: { afterUid: number; upToUid?: number; since?: Date | null; sizeFloor?: number }): Promise<{ uid: number; size: number }[]>;
-  /** Every UID currently in the selected folder (UID SEARCH ALL). */
-  allUids(): Promise<Set<number>>;
-  fetchSources(uids: number[]): AsyncGenerator<FetchedMessage>;
-  /** Size and raw Message-ID header (null when absent) of each UID, without the bodies. */
-  fetchMessageIds(uids: number[]): Promise<{ uid: number; size: number; messageId: string | null }[]>;
-  /** Flags of known messages; with changedSince (CONDSTORE) only those changed since then. */
-  fetchFlags(maxUid: number, changedSince: string | null): Promise<FlagUpdate[]>;
-  append(path: string, raw: Buffer, flags: string[]): Promise<{ uid: number | null; uidValidity: number | null }>;
-  close(): Promise<void>;
 }
 
 export async function connectImap(ep: ImapEndpoint, extra: { disableAutoIdle?: boolean; qresync?: boolean } = {}): Promise<ImapSession> {

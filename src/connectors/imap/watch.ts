@@ -12,23 +12,17 @@
 import { ImapFlow } from 'imapflow';
 import { classifyImapError, type MailConnectorError } from './errors.js';
 import { imapFlowOptions, type ImapEndpoint } from './client.js';
+import type { WatchOptions, Watcher } from '../mail/types.js';
 
-export interface WatchOptions {
-  idleFolder: string;
-  pollFolders: string[];
-  pollMs: number;
-  onChange(folder: string): void;
-  /** The connection ended or failed; the watcher is dead, the owner reconnects (with backoff). */
-  onClose(err: MailConnectorError | null): void;
-}
+export type { WatchOptions, Watcher } from '../mail/types.js';
 
-export interface Watcher {
-  stop(): Promise<void>;
-}
+// While IDLEing, silence is normal: at this timeout imapflow probes the server with a NOOP and
+// only a server that does not answer that fails the watcher.
+const WATCH_SOCKET_TIMEOUT_MS = 5 * 60_000;
 
 export async function watchMailbox(ep: ImapEndpoint, opts: WatchOptions): Promise<Watcher> {
   const client = new ImapFlow({
-    ...imapFlowOptions(ep, { disableAutoIdle: true }),
+    ...imapFlowOptions({ ...ep, socketTimeoutMs: Math.max(ep.socketTimeoutMs ?? 0, WATCH_SOCKET_TIMEOUT_MS) }, { disableAutoIdle: true }),
     // Re-issue IDLE well before the 30-minute server timeout (RFC 2177 says at least every 29).
     maxIdleTime: 10 * 60_000,
   });

@@ -5,18 +5,17 @@
 //   - jobs `mail.mailbox-changed` / `mail.mailbox-removed` from the mailboxes module;
 //   - live watchers (worker role): for each syncable mailbox this process holds the lease
 //     `mailbox:<id>` for, one IMAP connection IDLEs INBOX and polls the other folders (see
-//     connectors/imap/watch.ts); a change syncs just that folder in-process over a second, kept-open
+//     the mailbox kind's connector, e.g. connectors/imap/watch.ts); a change syncs just that folder in-process over a second, kept-open
 //     connection, so new mail is stored and announced within about a second.
 // Failures are per mailbox: the state row records the error in plain words and the next attempt
 // time (exponential backoff); auth failures mark the mailbox "needs re-auth" and stop retrying.
 import type { Platform } from '../../platform/index.js';
 import { nowIso } from '../../platform/db/index.js';
 import { PermanentJobError } from '../../platform/jobs/types.js';
-import { classifyImapError, connectImap, MailConnectorError, watchMailbox, type ImapSession, type Watcher } from '../../connectors/imap/index.js';
+import { classifyMailError, MailConnectorError, type MailSession, type Watcher } from '../../connectors/mail/index.js';
 import type { MailboxDirectory } from '../mailboxes/types.js';
-import type { Syncer } from './sync.js';
+import type { MailAccess, Syncer } from './sync.js';
 import type { MailStore } from './store.js';
-import { endpointOf } from './sync.js';
 
 export const JOB_SYNC = 'mail.sync-mailbox';
 export const JOB_RESYNC_ALL = 'mail.resync-all';
@@ -27,14 +26,13 @@ export interface EngineOptions {
   leaseTtlMs?: number;
   tickMs?: number;
   pollMs?: number;
-  rejectUnauthorized?: boolean;
   /** Backoff base for failed syncs (doubles per consecutive failure, capped at 30 min). */
   backoffBaseMs?: number;
 }
 
 interface Live {
   watcher: Watcher | null;
-  work: ImapSession | null;
+  work: MailSession | null;
   dirty: Set<string>;
   timer: NodeJS.Timeout | null;
   retryAt: number;
@@ -44,7 +42,7 @@ interface Live {
 
 export function createEngine(
   platform: Platform,
-  deps: { directory: MailboxDirectory; syncer: Syncer; store: MailStore; getSyncIntervalMinutes: () => Promise<number>; notifySync(mailboxId: string): void },
+  deps: { directory: MailboxDirectory; syncer: Syncer; store: MailStore; access: MailAccess; getSyncIntervalMinutes: () => Promise<number>; notifySync(mailboxId: string): void },
   opts: EngineOptions = {},
 ) {
   const { jobs, leases, logger, db } = platform;
@@ -95,7 +93,7 @@ export function createEngine(
   }
 
   /** One full or partial pass with state bookkeeping. Throws the classified error. */
-  async function runSync(mailboxId: string, opts2: { folders?: string[]; session?: ImapSession } = {}) {
+  async function runSync(mailboxId: string, opts2: { folders?: string[]; session?: MailSession } = {}) {
     return withLock(mailboxId, async () => {
       const mb = await deps.directory.get(mailboxId);
       if (!mb) return null;
@@ -105,7 +103,7 @@ export function createEngine(
         await setState(mailboxId, { state: 'idle', last_success_at: nowIso(), failures: 0, next_attempt_at: null, ...(opts2.folders ? {} : { last_error: null }) });
         return res;
       } catch (e) {
-        const err = classifyImapError(e);
+        const err = classifyMailError(e);
         if (!abort.signal.aborted) await recordFailure(mailboxId, err);
         throw err;
       }
@@ -127,7 +125,7 @@ export function createEngine(
       try {
         await runSync(data.mailboxId);
       } catch (e) {
-        const err = classifyImapError(e);
+        const err = classifyMailError(e);
         if (err.kind === 'auth' || err.kind === 'permanent') throw new PermanentJobError(err.message);
         if (ctx.isLastAttempt) return; // state row holds the error; the periodic resync retries after backoff
         throw err;
@@ -161,8 +159,12 @@ export function createEngine(
     jobs.define<{ mailboxId: string; deleteMail: boolean }>(JOB_REMOVED, async (data) => {
       await stopLive(data.mailboxId);
       await leases.release(`mailbox:${data.mailboxId}`, platform.instanceId).catch(() => {});
-      if (data.deleteMail) await deps.store.purgeMailbox(data.mailboxId);
-      else await db.deleteFrom('mail_sync_state').where('mailbox_id', '=', data.mailboxId).execute();
+      // After any sync of this mailbox still running here: it could otherwise write folder rows
+      // back after the purge.
+      await withLock(data.mailboxId, async () => {
+        if (data.deleteMail) await deps.store.purgeMailbox(data.mailboxId);
+        else await db.deleteFrom('mail_sync_state').where('mailbox_id', '=', data.mailboxId).execute();
+      });
     });
   }
 
@@ -204,7 +206,7 @@ export function createEngine(
         try {
           if (!l.work || !l.work.usable) {
             const conn = await deps.directory.connection(mailboxId);
-            l.work = await connectImap(endpointOf(conn, opts.rejectUnauthorized));
+            l.work = await deps.access.connect(conn);
           }
           await runSync(mailboxId, { folders, session: l.work });
         } catch (err) {
@@ -221,7 +223,7 @@ export function createEngine(
     const hasRows = await db.selectFrom('mail_folders').select('id').where('mailbox_id', '=', mailboxId).limit(1).executeTakeFirst();
     if (!hasRows) {
       // Never synced: learn the folders now so the watcher knows what to watch.
-      const s0 = await connectImap(endpointOf(conn, opts.rejectUnauthorized));
+      const s0 = await deps.access.connect(conn);
       try {
         await deps.syncer.refreshFolders(s0, conn);
       } finally {
@@ -234,7 +236,7 @@ export function createEngine(
     const inboxSelected = s.allFolders || s.selectedFolders.includes('INBOX') || paths.includes('INBOX');
     const idleFolder = inboxSelected ? 'INBOX' : paths[0];
     if (!idleFolder) return; // nothing selected (yet); the first full sync creates the folder rows
-    l.watcher = await watchMailbox(endpointOf(conn, opts.rejectUnauthorized), {
+    l.watcher = await deps.access.watch(conn, {
       idleFolder,
       pollFolders: paths.filter((p) => p !== idleFolder),
       pollMs,
@@ -287,7 +289,7 @@ export function createEngine(
             try {
               await startLive(mb.id, entry);
             } catch (e) {
-              const err = classifyImapError(e);
+              const err = classifyMailError(e);
               entry.failures++;
               entry.retryAt = Date.now() + Math.min(1000 * 2 ** entry.failures, 5 * 60_000);
               if (err.kind === 'auth') await recordFailure(mb.id, err);

@@ -4,10 +4,10 @@
 import type { Platform } from '../../platform/index.js';
 import type { App } from '../../platform/http/app.js';
 import { errors } from '../../platform/http/errors.js';
-import { connectImap } from '../../connectors/imap/index.js';
+import type { MailConnectors } from '../../connectors/mail/index.js';
 import type { MailboxDirectory } from '../mailboxes/types.js';
 import { createMailStore, type MailCrmLink } from './store.js';
-import { createSyncer, endpointOf } from './sync.js';
+import { createMailAccess, createSyncer } from './sync.js';
 import { createEngine, JOB_CHANGED, JOB_REMOVED, JOB_SYNC } from './engine.js';
 import { createMailQueries } from './service.js';
 import { createParserPool, type Parser } from './parse-pool.js';
@@ -38,6 +38,10 @@ export interface MailModuleOptions {
   parseThreads?: number;
   /** Verify IMAP/SMTP server certificates (default true). */
   rejectUnauthorized?: boolean;
+  /** Mail connector registry (default: connectors/mail's); tests wrap it. */
+  connectors?: MailConnectors;
+  /** Server silence allowed while a command waits (default: the connector's, 90 s for IMAP). */
+  socketTimeoutMs?: number;
   batchCount?: number;
   leaseTtlMs?: number;
   tickMs?: number;
@@ -59,7 +63,8 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
   };
   const lazyParser: Parser = { parse: (raw) => getParser().parse(raw), close: async () => parser?.close() };
   const store = createMailStore({ db, dialect: platform.dialect, files: platform.files, logger, crm: deps.crm });
-  const queries = createMailQueries(platform, deps.directory, { rejectUnauthorized });
+  const access = createMailAccess({ connectors: options.connectors, rejectUnauthorized, socketTimeoutMs: options.socketTimeoutMs });
+  const queries = createMailQueries(platform, deps.directory, access);
 
   // sync.status to the owner, at most once a second per mailbox (progress can tick fast).
   const pendingNotify = new Map<string, NodeJS.Timeout>();
@@ -87,8 +92,8 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
     directory: deps.directory,
     parser: lazyParser,
     logger,
+    access,
     batchCount: options.batchCount,
-    rejectUnauthorized,
     onProgress: (p) => notifySync(p.mailboxId),
     onNewEmails: (mailboxId, userId, emails) => {
       for (const e of emails) {
@@ -99,11 +104,10 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
     },
     afterBatch: options.afterBatch,
   });
-  const engine = createEngine(platform, { directory: deps.directory, syncer, store, getSyncIntervalMinutes: deps.getSyncIntervalMinutes, notifySync }, {
+  const engine = createEngine(platform, { directory: deps.directory, syncer, store, access, getSyncIntervalMinutes: deps.getSyncIntervalMinutes, notifySync }, {
     leaseTtlMs: options.leaseTtlMs,
     tickMs: options.tickMs,
     pollMs: options.pollMs,
-    rejectUnauthorized,
     backoffBaseMs: options.backoffBaseMs,
   });
   liveIds = engine.liveMailboxes;
@@ -141,7 +145,7 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
         const conn = await deps.directory.connection(mailboxId);
         let session;
         try {
-          session = await connectImap(endpointOf(conn, rejectUnauthorized));
+          session = await access.connect(conn);
         } catch (err) {
           throw errors.upstream('MAIL_SERVER_UNAVAILABLE', (err as Error).message);
         }

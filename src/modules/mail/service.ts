@@ -7,8 +7,8 @@ import { decodeCursor, toPage, type Page } from '../../platform/http/paging.js';
 import type { MailboxDirectory } from '../mailboxes/types.js';
 import type { MailAddress } from './parse.js';
 import { sanitizeEmailHtml } from './sanitize.js';
-import { connectImap, type ImapSession } from '../../connectors/imap/index.js';
-import { endpointOf } from './sync.js';
+import type { MailSession } from '../../connectors/mail/index.js';
+import type { MailAccess } from './sync.js';
 
 export interface EmailListQuery {
   mailboxId?: string;
@@ -66,7 +66,7 @@ export interface SyncStatusView {
   totals: { done: number; total: number; emails: number };
 }
 
-export function createMailQueries(platform: Platform, directory: MailboxDirectory, opts: { rejectUnauthorized: boolean } = { rejectUnauthorized: true }) {
+export function createMailQueries(platform: Platform, directory: MailboxDirectory, access: MailAccess) {
   const { db } = platform;
 
   async function readable(userId: string, mailboxId?: string): Promise<string[]> {
@@ -169,9 +169,9 @@ export function createMailQueries(platform: Platform, directory: MailboxDirector
     const locs = await db.selectFrom('email_locations').select(['folder', 'uidvalidity', 'uid']).where('email_id', '=', id).execute();
     if (locs.length === 0) throw errors.notFound('Raw message (no longer on the mail server)', id);
     const conn = await directory.connection(r.mailbox_id);
-    let session: ImapSession;
+    let session: MailSession;
     try {
-      session = await connectImap(endpointOf(conn, opts.rejectUnauthorized));
+      session = await access.connect(conn);
     } catch (err) {
       throw errors.upstream('MAIL_SERVER_UNAVAILABLE', (err as Error).message);
     }

@@ -8,7 +8,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../schema.js';
 import { newId, nowIso } from '../../platform/db/index.js';
 import type { Logger } from '../../platform/logger.js';
-import { batchBySize, connectImap, type ImapEndpoint, type ImapSession, MailConnectorError } from '../../connectors/imap/index.js';
+import type { ImapEndpoint } from '../../connectors/imap/index.js';
+import { batchBySize, connectorFor, mailConnectors, MailConnectorError, type MailAccount, type MailConnector, type MailConnectors, type MailSession, type WatchOptions, type Watcher } from '../../connectors/mail/index.js';
 import type { LoadPeriod, MailboxConnection, MailboxDirectory } from '../mailboxes/types.js';
 import type { MailStore, NewEmailInput, StoredEmailSummary } from './store.js';
 import type { Parser } from './parse-pool.js';
@@ -27,10 +28,11 @@ export interface SyncerDeps {
   directory: MailboxDirectory;
   parser: Parser;
   logger: Logger;
+  /** Reaches the mailbox's server through the connector registry. */
+  access: MailAccess;
   /** Max messages / bytes per FETCH batch (bounded memory; the cursor advances per batch). */
   batchCount?: number;
   batchBytes?: number;
-  rejectUnauthorized?: boolean;
   onProgress?(p: SyncProgress): void;
   /** New messages found by an incremental sync (the first load of a folder does not announce each). */
   onNewEmails?(mailboxId: string, userId: string, emails: StoredEmailSummary[]): void;
@@ -41,7 +43,7 @@ export interface SyncerDeps {
 export interface SyncOptions {
   /** Only these folders (IDLE/poll-triggered); skips the folder listing. */
   folders?: string[];
-  session?: ImapSession;
+  session?: MailSession;
   signal?: AbortSignal;
 }
 
@@ -100,9 +102,38 @@ function planBatches(groups: { items: { uid: number; size: number }[]; kind: Bat
   return out;
 }
 
+/** IMAP endpoint of a mailbox, for the send path's APPEND to Sent (send.ts); sync goes through MailAccess. */
 export function endpointOf(conn: MailboxConnection, rejectUnauthorized = true): ImapEndpoint {
   return { host: conn.imap.host, port: conn.imap.port, security: conn.imap.security, auth: conn.imap.auth, rejectUnauthorized: rejectUnauthorized && !conn.allowSelfSigned };
 }
+
+export interface MailAccessOptions {
+  /** The connector registry (tests wrap it to watch what the module does). */
+  connectors?: MailConnectors;
+  rejectUnauthorized?: boolean;
+  socketTimeoutMs?: number;
+}
+
+/**
+ * How the mail module reaches a mailbox's server: the connector for the mailbox's kind from the
+ * registry, and the account (endpoint, credentials, TLS policy, timeouts) it needs.
+ */
+export function createMailAccess(opts: MailAccessOptions = {}) {
+  const registry = opts.connectors ?? mailConnectors;
+  const connector = (conn: MailboxConnection): MailConnector => connectorFor(conn.mailbox.kind, registry);
+  const account = (conn: MailboxConnection): MailAccount => ({
+    imap: conn.imap,
+    rejectUnauthorized: opts.rejectUnauthorized !== false && !conn.allowSelfSigned,
+    socketTimeoutMs: opts.socketTimeoutMs,
+  });
+  return {
+    connector,
+    connect: (conn: MailboxConnection): Promise<MailSession> => connector(conn).connect(account(conn)),
+    watch: (conn: MailboxConnection, w: WatchOptions): Promise<Watcher> => connector(conn).watch(account(conn), w),
+  };
+}
+
+export type MailAccess = ReturnType<typeof createMailAccess>;
 
 export function createSyncer(deps: SyncerDeps) {
   const { db, store, logger } = deps;
@@ -112,7 +143,7 @@ export function createSyncer(deps: SyncerDeps) {
   const batchCount = deps.batchCount ?? 100;
   const batchBytes = deps.batchBytes ?? 1024 * 1024;
 
-  async function refreshFolders(session: ImapSession, conn: MailboxConnection) {
+  async function refreshFolders(session: MailSession, conn: MailboxConnection) {
     const mailboxId = conn.mailbox.id;
     const s = conn.mailbox.settings;
     const list = await session.listFolders();
@@ -151,7 +182,7 @@ export function createSyncer(deps: SyncerDeps) {
    * server's messages without one are fetched too, but only re-attached, never stored anew.
    * Runs on every pass while old locations remain, so an interrupted resync picks up again.
    */
-  async function findStaleMatches(session: ImapSession, mailboxId: string, path: string, uidValidity: number, listed: { uid: number }[][], known: Map<number, string>) {
+  async function findStaleMatches(session: MailSession, mailboxId: string, path: string, uidValidity: number, listed: { uid: number }[][], known: Map<number, string>) {
     const stale = await store.staleLocations(mailboxId, path, uidValidity);
     if (stale.count === 0) return { stale: false, list: [] };
     const taken = new Set(listed.flat().map((m) => m.uid));
@@ -167,7 +198,7 @@ export function createSyncer(deps: SyncerDeps) {
     return { stale: true, list };
   }
 
-  async function syncFolder(session: ImapSession, conn: MailboxConnection, path: string, signal: AbortSignal | undefined, res: SyncResult) {
+  async function syncFolder(session: MailSession, conn: MailboxConnection, path: string, signal: AbortSignal | undefined, res: SyncResult) {
     const mailboxId = conn.mailbox.id;
     const row = await db.selectFrom('mail_folders').selectAll().where('mailbox_id', '=', mailboxId).where('path', '=', path).executeTakeFirst();
     if (!row || row.selected !== 1 || row.on_server !== 1) return;
@@ -296,7 +327,7 @@ export function createSyncer(deps: SyncerDeps) {
   async function syncMailbox(mailboxId: string, opts: SyncOptions = {}): Promise<SyncResult> {
     const conn = await deps.directory.connection(mailboxId);
     const res: SyncResult = { folders: 0, fetched: 0, newEmails: 0, flagChanges: 0, removed: 0 };
-    const session = opts.session ?? (await connectImap(endpointOf(conn, deps.rejectUnauthorized)));
+    const session = opts.session ?? (await deps.access.connect(conn));
     try {
       let folders = opts.folders;
       if (!folders) {
