@@ -116,7 +116,18 @@ secrets
   .action(async (opts: { prune?: boolean }) => {
     await withDb(async (h, cfg) => {
       await migrateToLatest(h.db, migrations);
-      const source = loadKeyRing(cfg.dataDir, cfg.secretKey);
+      const source = loadKeyRing(cfg.dataDir, cfg.secretKey, { SWITCHBOARD_SECRET_KEY_PREVIOUS: cfg.secretKeyPrevious });
+      // Every secret must be readable before anything is rewritten, or the rotation would stop
+      // half-way on the first one it cannot decrypt.
+      const unknown = await createSecretStore(h.db, new SecretBox(source.ring)).unknownKeys();
+      if (unknown.length > 0) {
+        console.error(
+          `Cannot rotate: ${unknown.map((k) => `${k.count} secret(s) under key id ${k.keyId}`).join(', ')} cannot be decrypted with the keys given. ` +
+            'Put the old key in SWITCHBOARD_SECRET_KEY_PREVIOUS and run again. Nothing was changed.',
+        );
+        process.exitCode = 1;
+        return;
+      }
       let keys = source.ring.keys;
       if (source.source === 'file') {
         keys = [generateKey(), ...keys];

@@ -7,7 +7,9 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/platform/db/index.js';
 import { createSecretStore } from '../../src/platform/crypto/secret-store.js';
-import { SecretBox } from '../../src/platform/crypto/secret-box.js';
+import { SecretBox, keyId, parseKey } from '../../src/platform/crypto/secret-box.js';
+import { migrateToLatest } from '../../src/platform/db/migrator.js';
+import { migrations } from '../../src/migrations.js';
 import { loadKeyRing } from '../../src/platform/crypto/keyring.js';
 import { verifyPassword } from '../../src/platform/crypto/passwords.js';
 
@@ -65,6 +67,37 @@ describe('switchboard CLI', () => {
     expect(await store2.get('test:one')).toBe('first-secret');
     expect(await store2.get('test:two')).toBe('second-secret');
     await h2.close();
+  });
+
+  it('secrets rotate refuses, changing nothing, when some secrets are under a key it was not given', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-cli-rotate-'));
+    try {
+      const h = await openDatabase<any>({ dataDir: dir });
+      await migrateToLatest(h.db, migrations);
+      await createSecretStore(h.db, new SecretBox({ keys: [parseKey('old-key-for-rotation')] })).put('test:old', 'old-secret');
+      const before = await h.db.selectFrom('secrets').select('envelope').executeTakeFirstOrThrow();
+      await h.close();
+
+      const e = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'secrets', 'rotate'], {
+        env: { ...env, SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_SECRET_KEY: 'new-key-for-rotation' },
+      }).catch((err) => err);
+      expect(e.code).toBe(1);
+      expect(e.stderr).toContain(`1 secret(s) under key id ${keyId(parseKey('old-key-for-rotation'))}`);
+      expect(e.stderr).toMatch(/SWITCHBOARD_SECRET_KEY_PREVIOUS/);
+
+      // With the old key as a previous key it goes through.
+      const ok = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'secrets', 'rotate'], {
+        env: { ...env, SWITCHBOARD_DATA_DIR: dir, SWITCHBOARD_SECRET_KEY: 'new-key-for-rotation', SWITCHBOARD_SECRET_KEY_PREVIOUS: 'old-key-for-rotation' },
+      });
+      expect(ok.stdout).toMatch(/Re-encrypted 1 secret/);
+      const h2 = await openDatabase<any>({ dataDir: dir });
+      const after = await h2.db.selectFrom('secrets').select('envelope').executeTakeFirstOrThrow();
+      expect(after.envelope).not.toBe(before.envelope);
+      expect(await createSecretStore(h2.db, new SecretBox({ keys: [parseKey('new-key-for-rotation')] })).get('test:old')).toBe('old-secret');
+      await h2.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails fast listing bad configuration', { timeout: 60_000 }, async () => {
