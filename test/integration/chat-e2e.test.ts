@@ -152,8 +152,12 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       const [ignorer, taker] = first === 'A' ? [wsA, wsB] : [wsB, wsA];
       const ignorerToken = first === 'A' ? a.token : b.token;
       // Nobody accepts: after the timeout the chat moves to the other operator, the first becomes inactive.
-      await ignorer.waitFor((e) => e.type === 'chat.withdrawn' && e.data.reason === 'accept-timeout', 20_000);
+      const withdrawn = await ignorer.waitFor((e) => e.type === 'chat.withdrawn' && e.data.reason === 'accept-timeout', 20_000);
       const moved = await taker.waitFor((e) => e.type === 'chat.offered', 20_000);
+      // Least-busy shows a chat to one operator at a time: the other heard nothing of it before the timeout.
+      expect(moved.data.chatId).toBe(withdrawn.data.chatId);
+      expect(moved.at >= withdrawn.at).toBe(true);
+      expect(taker.events.filter((e) => e.type.startsWith('chat.')).map((e) => e.type)).toEqual(['chat.offered']);
       const me = await t.request('GET', '/api/operators/me', { token: ignorerToken });
       expect(me.body.status).toBe('inactive');
       expect(me.body.statusReason).toBe('accept-timeout');
@@ -164,6 +168,44 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       wsB.close();
       await t.modules.settings.set('OmniChatOperatorAcceptChatTimeout', null, { actorId: null });
       chat.timing.minuteMs = 60_000;
+    }
+  });
+
+  it('to-all: every member is offered the chat, the others hear "withdrawn" when one accepts, non-members hear nothing', { timeout: 60_000 }, async () => {
+    const { tg, t } = env;
+    const bot = tg.createBot({ username: 'acme_all_bot' });
+    const manager = await t.createUser({ operations: ['CanManageChats'] });
+    const a = await t.createUser({ name: 'All A' });
+    const b = await t.createUser({ name: 'All B' });
+    const outsider = await t.createUser({ name: 'Not in the queue' });
+    const q = await t.request('POST', '/api/chat-queues', { token: manager.token, body: { name: 'Everyone', routingRule: 'to-all', userIds: [a.id, b.id] } });
+    await t.request('POST', '/api/chat-channels', { token: manager.token, body: { kind: 'telegram', queueId: q.body.id, token: bot.token, delivery: 'webhook' } });
+    const [wsA, wsB, wsOut] = await Promise.all([openSocket(t.url, a.token), openSocket(t.url, b.token), openSocket(t.url, outsider.token)]);
+    try {
+      for (const u of [a, b, outsider]) expect((await t.request('PUT', '/api/operators/me/status', { token: u.token, body: { status: 'active' } })).status).toBe(200);
+      await tg.customerSends(bot.token, { from: { id: 81001, first_name: 'Cleo' }, text: 'anyone?' });
+      const [offA, offB] = await Promise.all([wsA.waitFor((e) => e.type === 'chat.offered'), wsB.waitFor((e) => e.type === 'chat.offered')]);
+      expect(offA.data.chatId).toBe(offB.data.chatId);
+      const chatId = offA.data.chatId as string;
+      expect((await t.request('POST', `/api/chats/${chatId}/accept`, { token: b.token })).status).toBe(200);
+      await wsB.waitFor((e) => e.type === 'chat.assigned' && e.data.chatId === chatId);
+      const gone = await wsA.waitFor((e) => e.type === 'chat.withdrawn' && e.data.chatId === chatId);
+      expect(gone.data.reason).toBe('taken');
+      // The customer writes again: only the operator working the chat hears it.
+      await tg.customerSends(bot.token, { from: { id: 81001, first_name: 'Cleo' }, text: 'thanks, B' });
+      await wsB.waitFor((e) => e.type === 'chat.message' && e.data.text === 'thanks, B');
+      expect((await t.request('POST', `/api/chats/${chatId}/complete`, { token: b.token })).status).toBe(200);
+      await wsB.waitFor((e) => e.type === 'chat.completed' && e.data.chatId === chatId);
+      // Everything above went through the same event bus; give a stray event time to arrive.
+      await new Promise((r) => setTimeout(r, 300));
+      const chatEvents = (ws: typeof wsA) => ws.events.filter((e) => e.type.startsWith('chat.')).map((e) => e.type);
+      expect(chatEvents(wsA)).toEqual(['chat.offered', 'chat.withdrawn']);
+      expect(chatEvents(wsB)).toEqual(['chat.offered', 'chat.assigned', 'chat.message', 'chat.completed']);
+      expect(chatEvents(wsOut)).toEqual([]);
+    } finally {
+      wsA.close();
+      wsB.close();
+      wsOut.close();
     }
   });
 });
