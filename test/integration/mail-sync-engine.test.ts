@@ -63,4 +63,31 @@ describe.each(DIALECTS)('mail sync engine on %s', (dialect) => {
     await expect(mail.service.syncMailbox(ex.id)).rejects.toMatchObject({ kind: 'permanent', message: expect.stringMatching(/exchange/) });
     expect((await mail.service.syncStatus(ex.id)).lastError).toMatch(/cannot be synced yet/);
   });
+
+  it('a settings change processed by another worker restarts the lease holder\'s live connection', async () => {
+    await dc.createFolder(USER, 'Projects');
+    const mb = h.directory.add({ dovecot: dc, user: USER, settings: { allFolders: false, selectedFolders: ['INBOX'] } });
+    // Worker A holds the mailbox and watches it; its job queue is not running. Worker B runs the
+    // jobs (the change, the syncs) and holds no mailbox.
+    const pA = h.otherPlatform();
+    const pB = h.otherPlatform();
+    const a = mk(pA);
+    mk(pB);
+    await pB.jobs.start({ worker: true, scheduler: false });
+    await a.start({ worker: true, scheduler: false });
+    await waitFor(async () => (await h.platform.leases.holderOf(`mailbox:${mb.id}`)) === pA.instanceId && (await a.service.syncStatus(mb.id)).lastSuccessAt);
+
+    h.directory.update(mb.id, { settings: { selectedFolders: ['INBOX', 'Projects'] } });
+    await pB.jobs.enqueue('mail.mailbox-changed', { mailboxId: mb.id });
+    // B's full sync after the change has seen Projects; anything appended later reaches the CRM
+    // only through A's live connection (the periodic resync is minutes away).
+    await waitFor(async () => {
+      const f = await h.db.db.selectFrom('mail_folders').select(['selected', 'last_synced_at']).where('mailbox_id', '=', mb.id).where('path', '=', 'Projects').executeTakeFirst();
+      const c = await pB.jobs.counts();
+      return f?.selected === 1 && f.last_synced_at && c.waiting + c.active + c.delayed === 0;
+    });
+    await dc.append(USER, 'Projects', `From: p@example.org\r\nSubject: Into Projects\r\nMessage-ID: <projects-${dialect}@example.org>\r\n\r\nhello\r\n`);
+    await waitFor(() => stored(mb.id, 'Into Projects'), 15_000);
+    expect(await h.platform.leases.holderOf(`mailbox:${mb.id}`)).toBe(pA.instanceId);
+  });
 });

@@ -32,6 +32,8 @@ export interface EngineOptions {
 
 interface Live {
   watcher: Watcher | null;
+  /** mail_sync_state.settings_version the watcher was started with. */
+  version: number;
   work: MailSession | null;
   dirty: Set<string>;
   timer: NodeJS.Timeout | null;
@@ -73,7 +75,7 @@ export function createEngine(
     const now = nowIso();
     await db
       .insertInto('mail_sync_state')
-      .values({ mailbox_id: mailboxId, state: 'idle', last_success_at: null, last_error: null, last_error_at: null, failures: 0, next_attempt_at: null, ...patch, updated_at: now })
+      .values({ mailbox_id: mailboxId, state: 'idle', last_success_at: null, last_error: null, last_error_at: null, failures: 0, next_attempt_at: null, settings_version: 0, ...patch, updated_at: now })
       .onConflict((oc) => oc.column('mailbox_id').doUpdateSet({ ...patch, updated_at: now }))
       .execute();
     deps.notifySync(mailboxId);
@@ -150,7 +152,13 @@ export function createEngine(
 
     jobs.define<{ mailboxId: string }>(JOB_CHANGED, async (data) => {
       // Settings or credentials changed: restart the live connection with the new ones and resync.
+      // This job runs on any worker; the version tells the lease holder (see checkVersions).
       await setState(data.mailboxId, { failures: 0, next_attempt_at: null, ...(await isReauth(data.mailboxId)) });
+      await db
+        .updateTable('mail_sync_state')
+        .set((eb) => ({ settings_version: eb('settings_version', '+', 1) }))
+        .where('mailbox_id', '=', data.mailboxId)
+        .execute();
       await stopLive(data.mailboxId);
       await enqueueSync(data.mailboxId);
       if (running) void tick();
@@ -218,7 +226,36 @@ export function createEngine(
     }, 50);
   }
 
+  async function settingsVersions(ids: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await db.selectFrom('mail_sync_state').select(['mailbox_id', 'settings_version']).where('mailbox_id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.mailbox_id, Number(r.settings_version));
+    }
+    return out;
+  }
+
+  /**
+   * A mailbox's settings or credentials changed (mail.mailbox-changed ran, on whichever worker):
+   * restart its watcher here, with the new folders and password. Compared on every tick, so it
+   * needs no message between workers and nothing is missed while one is down.
+   */
+  async function checkVersions() {
+    const ids = [...live.entries()].filter(([, l]) => l.watcher).map(([id]) => id);
+    if (ids.length === 0) return;
+    const versions = await settingsVersions(ids);
+    for (const id of ids) {
+      const l = live.get(id);
+      if (l?.watcher && (versions.get(id) ?? 0) !== l.version) {
+        logger.info({ mailboxId: id }, 'mail: mailbox settings changed; restarting its live connection');
+        await stopLive(id);
+      }
+    }
+  }
+
   async function startLive(mailboxId: string, l: Live) {
+    // Read before the settings, so a change racing this start is seen by the next tick.
+    l.version = (await settingsVersions([mailboxId])).get(mailboxId) ?? 0;
     const conn = await deps.directory.connection(mailboxId);
     const hasRows = await db.selectFrom('mail_folders').select('id').where('mailbox_id', '=', mailboxId).limit(1).executeTakeFirst();
     if (!hasRows) {
@@ -271,6 +308,7 @@ export function createEngine(
             await leases.release(`mailbox:${id}`, platform.instanceId).catch(() => {});
           }
         }
+        await checkVersions();
         for (const mb of syncable) {
           if (!running) break;
           const held = await leases.acquire(`mailbox:${mb.id}`, platform.instanceId, leaseTtl);
@@ -280,7 +318,7 @@ export function createEngine(
             continue;
           }
           if (!l) {
-            l = { watcher: null, work: null, dirty: new Set(), timer: null, retryAt: 0, failures: 0, starting: false };
+            l = { watcher: null, version: 0, work: null, dirty: new Set(), timer: null, retryAt: 0, failures: 0, starting: false };
             live.set(mb.id, l);
           }
           if (!l.watcher && !l.starting && Date.now() >= l.retryAt) {

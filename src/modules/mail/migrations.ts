@@ -193,4 +193,15 @@ export const mailMigrations: Record<string, Migration> = {
       await db.schema.alterTable('mail_folders').dropColumn('loaded_since').execute();
     },
   },
+  '0445_mail_settings_version': {
+    // Bumped by every mail.mailbox-changed job (settings, password, provider edits). The job runs
+    // on any worker; the one holding the mailbox's live connection compares this with what its
+    // watcher started from and restarts it — durable, so no message can be lost on the way.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('mail_sync_state').addColumn('settings_version', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('mail_sync_state').dropColumn('settings_version').execute();
+    },
+  },
 };

@@ -42,6 +42,8 @@ export interface MailSyncStateTable {
   last_error_at: string | null;
   failures: number;
   next_attempt_at: string | null;
+  /** Bumped on every mailbox settings/credentials change: the live watcher restarts when it moves. */
+  settings_version: number;
   updated_at: string;
 }
 
