@@ -25,10 +25,17 @@ function MailboxSettingsForm({ mailbox: m }: { mailbox: Mailbox }) {
   const t = useT();
   const navigate = useNavigate();
   const [s, setS] = useState<MailboxSettings>(m.settings);
+  // What "unchanged" means: the server's settings, plus the server's folder selection adopted by the
+  // picker when the settings name none (adopting it is not a change, so Save stays off).
+  const [base, setBase] = useState<MailboxSettings>(m.settings);
   const [errs, setErrs] = useState<Record<string, string>>({});
   const [removing, setRemoving] = useState(false);
   const set = (p: Partial<MailboxSettings>) => setS((x) => ({ ...x, ...p }));
-  const dirty = JSON.stringify(s) !== JSON.stringify(m.settings);
+  const adoptServerSelection = (selectedFolders: string[]) => {
+    setS((x) => (x.selectedFolders.length ? x : { ...x, selectedFolders }));
+    setBase((x) => (x.selectedFolders.length ? x : { ...x, selectedFolders }));
+  };
+  const dirty = JSON.stringify(s) !== JSON.stringify(base);
   const save = useApiMutation(() => patch<Mailbox>(`/api/mailboxes/${m.id}`, s), {
     invalidate: [['mailboxes'], ['sync-status', m.id]],
     success: t('common.saved'),
@@ -81,13 +88,17 @@ function MailboxSettingsForm({ mailbox: m }: { mailbox: Mailbox }) {
                   w={280}
                 />
                 <Switch label={t('mailbox.autoLoad')} description={t('mailbox.autoLoadHint')} checked={s.autoLoad} onChange={(e) => set({ autoLoad: e.currentTarget.checked })} />
-                <Radio.Group label={t('mailbox.folders')} value={s.allFolders ? 'all' : 'selected'} onChange={(v) => set({ allFolders: v === 'all' })}>
+                <Radio.Group
+                  label={t('mailbox.folders')}
+                  value={s.allFolders ? 'all' : 'selected'}
+                  onChange={(v) => set({ allFolders: v === 'all' })}
+                >
                   <Group mt={6}>
                     <Radio value="all" label={t('mailbox.allFolders')} />
                     <Radio value="selected" label={t('mailbox.selectedFolders')} data-testid="selected-folders" />
                   </Group>
                 </Radio.Group>
-                {!s.allFolders && <FolderPicker mailboxId={m.id} selected={s.selectedFolders} onChange={(selectedFolders) => set({ selectedFolders })} error={errs.selectedFolders} />}
+                {!s.allFolders && <FolderPicker mailboxId={m.id} selected={s.selectedFolders} onChange={(selectedFolders) => set({ selectedFolders })} onServerSelection={adoptServerSelection} error={errs.selectedFolders} />}
               </Stack>
             </Card>
             <Card withBorder>
@@ -142,14 +153,28 @@ function MailboxSettingsForm({ mailbox: m }: { mailbox: Mailbox }) {
   );
 }
 
-function FolderPicker({ mailboxId, selected, onChange, error }: { mailboxId: string; selected: string[]; onChange: (v: string[]) => void; error?: string }) {
+function FolderPicker({
+  mailboxId,
+  selected,
+  onChange,
+  onServerSelection,
+  error,
+}: {
+  mailboxId: string;
+  selected: string[];
+  onChange: (v: string[]) => void;
+  onServerSelection: (v: string[]) => void;
+  error?: string;
+}) {
   const t = useT();
   const q = useQuery({ queryKey: ['folders', mailboxId], queryFn: () => get<Page<Folder> | Folder[]>(`/api/mailboxes/${mailboxId}/folders`) });
   const folders = useMemo(() => (Array.isArray(q.data) ? q.data : (q.data?.items ?? [])), [q.data]);
   const [filter, setFilter] = useState('');
+  // `selected` starts as the server's selection: the mailbox settings, or — when they name no
+  // folder — the folders the server marks as loaded. Adopting that is not an edit (onChange is for
+  // the user's clicks only), so opening the picker never marks the form as changed.
   useEffect(() => {
-    // First open with nothing chosen yet: start from what the server reports as selected.
-    if (selected.length === 0 && folders.some((f) => f.selected)) onChange(folders.filter((f) => f.selected).map((f) => f.path));
+    if (selected.length === 0 && folders.some((f) => f.selected)) onServerSelection(folders.filter((f) => f.selected).map((f) => f.path));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [folders]);
   if (q.isLoading) return <Loading />;
