@@ -1,7 +1,25 @@
 // P1 users/roles/sessions/tokens, P2 system operations on every route, login rate limiting, CSRF.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { dialects } from '../helpers/db.js';
+import { createTestDb, dialects } from '../helpers/db.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createIdentityService } from '../../src/modules/identity/service.js';
+
+/** Runs ensureFirstAdmin in a separate Node process at time AT; prints "created" or "exists". */
+async function firstAdminProcess(env: Record<string, string>): Promise<string> {
+  const script = `
+    const { openDatabase } = await import(process.cwd() + '/src/platform/db/index.ts');
+    const { createIdentityService } = await import(process.cwd() + '/src/modules/identity/service.ts');
+    const e = process.env;
+    const h = await openDatabase({ dataDir: e.SWITCHBOARD_DATA_DIR, databaseUrl: e.DATABASE_URL, pgSchema: e.SWITCHBOARD_PG_SCHEMA });
+    await new Promise((r) => setTimeout(r, Math.max(0, Number(e.AT) - Date.now())));
+    const created = await createIdentityService(h.db).ensureFirstAdmin('first@example.test', 'first-admin-pw');
+    await h.close();
+    process.stdout.write(created ? 'created' : 'exists');`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, ...env }, timeout: 50_000 });
+  return stdout.trim();
+}
 
 const DIALECTS = await dialects();
 
@@ -162,6 +180,76 @@ describe.each(DIALECTS)('identity on %s', (dialect) => {
     const ok = await t.request('PATCH', '/api/auth/me', { token: u.token, body: { currentPassword: u.password, newPassword: 'new-password-1' } });
     expect(ok.status).toBe(200);
     expect((await login(u.email, 'new-password-1')).res.status).toBe(200);
+  });
+});
+
+describe.each(DIALECTS)('administrator lockout on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ dialect });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const adminsRole = async () => (await t.modules.identity.listRoles()).find((r) => r.name === 'Administrators')!;
+  const expect409 = (r: { status: number; body: any }) => {
+    expect(r.status, JSON.stringify(r.body)).toBe(409);
+    expect(r.body.error.code).toBe('CONFLICT');
+    expect(r.body.error.message).toMatch(/CanManageAdministration|Administrators/);
+  };
+
+  it('refuses to delete the Administrators role', async () => {
+    const r = await t.request('DELETE', `/api/roles/${(await adminsRole()).id}`, { token: t.adminToken });
+    expect409(r);
+    expect(await adminsRole()).toBeTruthy();
+  });
+
+  it('refuses every change that would leave no active administrator, then allows it once another exists', async () => {
+    const role = await adminsRole();
+    const empty = await t.modules.identity.createRole({ name: `Empty ${dialect}` });
+    const inactive = await t.createUser();
+    await t.modules.identity.updateUser(inactive.id, { isActive: false });
+
+    expect409(await t.request('PATCH', `/api/users/${t.adminId}`, { token: t.adminToken, body: { roleIds: [] } }));
+    expect409(await t.request('PATCH', `/api/roles/${role.id}`, { token: t.adminToken, body: { userIds: [] } }));
+    expect409(await t.request('PUT', '/api/system-operations/CanManageAdministration', { token: t.adminToken, body: { userIds: [], roleIds: [empty.id] } }));
+    expect409(await t.request('PUT', '/api/system-operations/CanManageAdministration', { token: t.adminToken, body: { userIds: [inactive.id], roleIds: [] } }));
+    // The service refuses too (the route already refuses deactivating yourself).
+    await expect(t.modules.identity.updateUser(t.adminId, { isActive: false })).rejects.toMatchObject({ statusCode: 409 });
+    // Nothing changed.
+    expect((await t.request('GET', '/api/auth/me', { token: t.adminToken })).body.operations).toContain('CanManageAdministration');
+    expect((await adminsRole()).userIds).toContain(t.adminId);
+
+    // With a second administrator the same changes are fine.
+    const b = await t.createUser();
+    const grant = await t.request('PUT', '/api/system-operations/CanManageAdministration', { token: t.adminToken, body: { userIds: [b.id], roleIds: [role.id] } });
+    expect(grant.status).toBe(200);
+    expect((await t.request('PATCH', `/api/users/${t.adminId}`, { token: b.token, body: { isActive: false } })).status).toBe(200);
+    expect((await t.request('PUT', '/api/system-operations/CanManageAdministration', { token: b.token, body: { userIds: [b.id], roleIds: [] } })).status).toBe(200);
+    // b is now the last one.
+    expect409(await t.request('PUT', '/api/system-operations/CanManageAdministration', { token: b.token, body: { userIds: [], roleIds: [empty.id] } }));
+    // The role can lose its members now that administration does not rest on it.
+    expect((await t.request('PATCH', `/api/roles/${role.id}`, { token: b.token, body: { userIds: [] } })).status).toBe(200);
+  });
+
+  it('several processes starting at once with SWITCHBOARD_ADMIN_EMAIL create exactly one administrator', { timeout: 60_000 }, async () => {
+    const dbx = await createTestDb(dialect);
+    try {
+      // Real processes (in one process SQLite connections would block each other's event loop),
+      // released at the same instant.
+      const at = Date.now() + 2_500;
+      const outputs = await Promise.all(Array.from({ length: 4 }, () => firstAdminProcess({ ...dbx.env, AT: String(at) })));
+      expect(outputs.filter((o) => o === 'created')).toHaveLength(1);
+      expect(outputs.filter((o) => o === 'exists')).toHaveLength(3);
+      const identity = createIdentityService(dbx.db);
+      expect(await identity.userCount()).toBe(1);
+      expect((await identity.listRoles()).map((r) => r.name)).toEqual(['Administrators']);
+      const admin = (await identity.listUsers({ limit: 10 }))[0];
+      expect((await identity.authUser(admin.id))?.operations).toEqual(['CanManageAdministration', 'CanManageChats', 'CanConnectSharedMailbox', 'CanSyncSharedMailbox']);
+    } finally {
+      await dbx.destroy();
+    }
   });
 });
 

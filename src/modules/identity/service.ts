@@ -1,9 +1,9 @@
 // Users, nested roles, sessions, API tokens and system-operation grants.
-import type { Transaction } from 'kysely';
+import { PostgresAdapter, sql, type Transaction } from 'kysely';
 import type { DB, Database } from '../../schema.js';
 import { fromBool, isUniqueViolation, newId, nowIso, toBool, containsCi } from '../../platform/db/index.js';
 import { hashPassword, randomToken, sha256, verifyPassword } from '../../platform/crypto/passwords.js';
-import { errors } from '../../platform/http/errors.js';
+import { AppError, errors } from '../../platform/http/errors.js';
 import { SYSTEM_OPERATIONS, type AuthContext, type AuthUser, type SystemOperation } from '../../platform/http/auth.js';
 import type { UsersTable } from './tables.js';
 
@@ -188,11 +188,68 @@ export function createIdentityService(db: DB): IdentityService {
     }
   }
 
+  const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
+
+  /** Active users who hold CanManageAdministration, directly or through a role (roles nest). */
+  async function activeAdministratorCount(trx: Transaction<Database>): Promise<number> {
+    const grants = await trx.selectFrom('operation_grants').select(['user_id', 'role_id']).where('operation', '=', 'CanManageAdministration').execute();
+    const userIds = grants.filter((g) => g.user_id).map((g) => g.user_id!);
+    // A grant to a role reaches the members of that role and of every role it contains.
+    const roles = new Set(grants.filter((g) => g.role_id).map((g) => g.role_id!));
+    if (roles.size) {
+      const edges = await trx.selectFrom('role_children').select(['parent_role_id', 'child_role_id']).execute();
+      const stack = [...roles];
+      while (stack.length) {
+        const r = stack.pop()!;
+        for (const e of edges) {
+          if (e.parent_role_id === r && !roles.has(e.child_role_id)) {
+            roles.add(e.child_role_id);
+            stack.push(e.child_role_id);
+          }
+        }
+      }
+    }
+    if (userIds.length === 0 && roles.size === 0) return 0;
+    const r = await trx
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('is_active', '=', 1)
+      .where((eb) => {
+        const ors = [];
+        if (userIds.length) ors.push(eb('users.id', 'in', userIds));
+        if (roles.size) ors.push(eb('users.id', 'in', eb.selectFrom('user_roles').select('user_id').where('role_id', 'in', [...roles])));
+        return eb.or(ors);
+      })
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  /**
+   * Runs a change to users, roles or grants and refuses it (409, rolled back) when it would leave
+   * nobody able to administer the installation. Concurrent changes are serialised (an advisory lock
+   * on PostgreSQL; SQLite serialises writers anyway) so two admins cannot demote each other at once.
+   * An installation that has no administrator yet (tests, the CLI before `admin create`) is not held to it.
+   */
+  async function keepingAnAdministrator(change: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      if (onPostgres) await sql`select pg_advisory_xact_lock(hashtext('switchboard:administrators'))`.execute(trx);
+      const before = await activeAdministratorCount(trx);
+      await change(trx);
+      if (before > 0 && (await activeAdministratorCount(trx)) === 0) {
+        throw errors.conflict(
+          'This would leave no active user with CanManageAdministration, and nobody could administer Switchboard any more. Give another active user CanManageAdministration first.',
+        );
+      }
+    });
+  }
+
   const service: IdentityService = {
     async createUser(input) {
       const now = nowIso();
       const id = newId();
       const roleIds = [...new Set(input.roleIds ?? [])];
+      // Hash first: scrypt takes tens of ms, too long to hold SQLite's write lock for.
+      const passwordHash = input.password ? await hashPassword(input.password) : null;
       try {
         await db.transaction().execute(async (trx) => {
           await assertRolesExist(trx, roleIds, 'roleIds');
@@ -202,7 +259,7 @@ export function createIdentityService(db: DB): IdentityService {
               id,
               email: normalizeEmail(input.email),
               name: input.name.trim(),
-              password_hash: input.password ? await hashPassword(input.password) : null,
+              password_hash: passwordHash,
               language: input.language ?? 'en',
               is_active: 1,
               created_at: now,
@@ -221,14 +278,17 @@ export function createIdentityService(db: DB): IdentityService {
 
     async updateUser(id, patch) {
       await loadUser(id);
+      const passwordHash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;
+      const mayDemote = patch.isActive === false || patch.roleIds !== undefined;
+      const run = mayDemote ? keepingAnAdministrator : (fn: (trx: Transaction<Database>) => Promise<void>) => db.transaction().execute(fn);
       try {
-        await db.transaction().execute(async (trx) => {
+        await run(async (trx) => {
           const set: Partial<UsersTable> = { updated_at: nowIso() };
           if (patch.name !== undefined) set.name = patch.name.trim();
           if (patch.email !== undefined) set.email = normalizeEmail(patch.email);
           if (patch.language !== undefined) set.language = patch.language;
           if (patch.isActive !== undefined) set.is_active = toBool(patch.isActive);
-          if (patch.password !== undefined) set.password_hash = await hashPassword(patch.password);
+          if (passwordHash !== undefined) set.password_hash = passwordHash;
           await trx.updateTable('users').set(set).where('id', '=', id).execute();
           // Deactivating or changing the password ends every session of the user.
           if (patch.isActive === false || patch.password !== undefined) await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
@@ -395,8 +455,10 @@ export function createIdentityService(db: DB): IdentityService {
     async updateRole(id, patch) {
       await roleView(id);
       if (patch.childRoleIds) await assertNoCycle(id, patch.childRoleIds);
+      const mayDemote = patch.userIds !== undefined || patch.childRoleIds !== undefined;
+      const run = mayDemote ? keepingAnAdministrator : (fn: (trx: Transaction<Database>) => Promise<void>) => db.transaction().execute(fn);
       try {
-        await db.transaction().execute(async (trx) => {
+        await run(async (trx) => {
           const set: Record<string, unknown> = { updated_at: nowIso() };
           if (patch.name !== undefined) set.name = patch.name.trim();
           if (patch.description !== undefined) set.description = patch.description;
@@ -411,8 +473,12 @@ export function createIdentityService(db: DB): IdentityService {
     },
 
     async deleteRole(id) {
-      await roleView(id);
-      await db.deleteFrom('roles').where('id', '=', id).execute();
+      const role = await roleView(id);
+      // createAdmin (CLI, first start) finds administrators through this role by name.
+      if (role.name === ADMINISTRATORS_ROLE) throw errors.conflict(`The ${ADMINISTRATORS_ROLE} role cannot be deleted; remove its members or grants instead.`);
+      await keepingAnAdministrator(async (trx) => {
+        await trx.deleteFrom('roles').where('id', '=', id).execute();
+      });
     },
 
     getRole: roleView,
@@ -432,7 +498,8 @@ export function createIdentityService(db: DB): IdentityService {
     },
 
     async setGrants(operation, grants) {
-      await db.transaction().execute(async (trx) => {
+      const run = operation === 'CanManageAdministration' ? keepingAnAdministrator : (fn: (trx: Transaction<Database>) => Promise<void>) => db.transaction().execute(fn);
+      await run(async (trx) => {
         await assertUsersExist(trx, grants.userIds, 'userIds');
         await assertRolesExist(trx, grants.roleIds, 'roleIds');
         await trx.deleteFrom('operation_grants').where('operation', '=', operation).execute();
@@ -446,23 +513,40 @@ export function createIdentityService(db: DB): IdentityService {
     },
 
     async createAdmin(email, password, name) {
-      // The Administrators role holds every system operation; the new user joins it.
+      // The Administrators role holds every system operation; the new user joins it. The role and
+      // its grants are made in one transaction, so a crash cannot leave a role without them.
       let role = await db.selectFrom('roles').select('id').where('name', '=', ADMINISTRATORS_ROLE).executeTakeFirst();
       if (!role) {
-        const created = await service.createRole({ name: ADMINISTRATORS_ROLE, description: 'Holds every system operation.' });
-        role = { id: created.id };
+        const id = newId();
         const now = nowIso();
-        await db
-          .insertInto('operation_grants')
-          .values(SYSTEM_OPERATIONS.map((op) => ({ id: newId(), operation: op, user_id: null, role_id: role!.id, created_at: now })))
-          .execute();
+        try {
+          await db.transaction().execute(async (trx) => {
+            await trx.insertInto('roles').values({ id, name: ADMINISTRATORS_ROLE, description: 'Holds every system operation.', created_at: now, updated_at: now }).execute();
+            await trx
+              .insertInto('operation_grants')
+              .values(SYSTEM_OPERATIONS.map((op) => ({ id: newId(), operation: op, user_id: null, role_id: id, created_at: now })))
+              .execute();
+          });
+          role = { id };
+        } catch (e) {
+          // Another process made it at the same moment: use theirs.
+          if (!isUniqueViolation(e)) throw e;
+          role = await db.selectFrom('roles').select('id').where('name', '=', ADMINISTRATORS_ROLE).executeTakeFirstOrThrow();
+        }
       }
       return service.createUser({ email, password, name: name ?? email.split('@')[0], roleIds: [role.id] });
     },
 
     async ensureFirstAdmin(email, password, name) {
       if ((await service.userCount()) > 0) return null;
-      return service.createAdmin(email, password, name);
+      try {
+        return await service.createAdmin(email, password, name);
+      } catch (e) {
+        // Several processes starting at once all see no user; the first one's insert wins and the
+        // others' duplicate email is not an error.
+        if (e instanceof AppError && e.statusCode === 409) return null;
+        throw e;
+      }
     },
 
     async userCount() {
