@@ -64,6 +64,9 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       expect(detail.status).toBe(200);
       expect(detail.body.messages.map((m: any) => m.text)).toEqual(['Hello, my order is late']);
       expect(detail.body.contact?.name).toBe('Ann Lee');
+      // The contact carries the customer's Telegram identity, @username included.
+      expect(detail.body.contact.channels).toEqual([{ channel: 'telegram', externalId: '70001', username: 'annlee' }]);
+      expect(detail.body.customerUsername).toBe('annlee');
       const contact = await t.request('GET', `/api/contacts/${detail.body.contactId}`, { token: t.adminToken });
       expect(contact.status).toBe(200);
       // The operator working the chat can open and update the customer's contact.
@@ -97,6 +100,13 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       expect(doc.caption).toBe('Your invoice');
       expect(tg.fileBytes(doc.document!.file_id)?.toString()).toBe('%PDF-1.4 invoice');
 
+      // The customer changes their Telegram username mid-chat: the chat and the contact follow.
+      await tg.customerSends(bot.token, { from: { id: 70001, first_name: 'Ann', last_name: 'Lee', username: 'ann_lee' }, text: 'new handle, same me' });
+      await ws.waitFor((e) => e.type === 'chat.message' && e.data.text === 'new handle, same me');
+      const renamed = await t.request('GET', `/api/chats/${chatId}`, { token: op.token });
+      expect(renamed.body.customerUsername).toBe('ann_lee');
+      expect(renamed.body.contact.channels).toEqual([{ channel: 'telegram', externalId: '70001', username: 'ann_lee' }]);
+
       // From now on a "minute" lasts 300 ms: no outgoing message for the queue's timeout after this
       // last reply → the chat completes by itself.
       chat.timing.minuteMs = 300;
@@ -107,10 +117,21 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       expect(after.body.state).toBe('completed');
       expect(after.body.completedBy).toBe('timeout');
 
-      // The customer writes again: a new chat, routed afresh, same contact.
-      await tg.customerSends(bot.token, { from: { id: 70001, first_name: 'Ann', last_name: 'Lee', username: 'annlee' }, text: 'One more question' });
+      // The customer writes again — renamed in Telegram meanwhile: a new chat, routed afresh, same
+      // contact, which takes the new name (nobody had changed it in the CRM).
+      await tg.customerSends(bot.token, { from: { id: 70001, first_name: 'Ann', last_name: 'Smith', username: 'ann_lee' }, text: 'One more question' });
       const again = await ws.waitFor((e) => e.type === 'chat.offered' && e.data.chatId !== chatId);
       expect(again.data.contactId).toBe(detail.body.contactId);
+      expect(again.data.customerName).toBe('Ann Smith');
+      const second = await t.request('GET', `/api/chats/${again.data.chatId}`, { token: op.token });
+      expect(second.body.contact).toMatchObject({ name: 'Ann Smith', channels: [{ channel: 'telegram', externalId: '70001', username: 'ann_lee' }] });
+      // A name typed in the CRM wins over the next rename in Telegram; the username still follows.
+      expect((await t.request('PATCH', `/api/contacts/${detail.body.contactId}`, { token: t.adminToken, body: { name: 'Ann Smith (VIP)' } })).status).toBe(200);
+      await tg.customerSends(bot.token, { from: { id: 70001, first_name: 'Annie', username: 'annie' }, text: 'still there?' });
+      await ws.waitFor((e) => e.type === 'chat.message' && e.data.text === 'still there?');
+      const third = await t.request('GET', `/api/chats/${again.data.chatId}`, { token: op.token });
+      expect(third.body.customerName).toBe('Annie');
+      expect(third.body.contact).toMatchObject({ name: 'Ann Smith (VIP)', channels: [{ username: 'annie' }] });
       const chats = await t.request('GET', '/api/chats?mine=true', { token: op.token });
       expect(chats.body.items.length).toBe(2);
 

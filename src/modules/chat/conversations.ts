@@ -13,7 +13,8 @@ import type { ChannelRuntime, ChatConnector, InboundMessage, OutgoingFile } from
 import type { Chat, ChatChannelsTable, ChatMessagesTable, ChatsTable } from './tables.js';
 
 export interface ChannelContactLookup {
-  findOrCreateContactByChannel(input: { channel: 'telegram' | 'facebook'; externalId: string; name: string; username?: string | null }): Promise<{ contact: { id: string } }>;
+  /** `previousName`: the customer's name as this channel showed it before; the contact follows a rename only while it still has that name. */
+  findOrCreateContactByChannel(input: { channel: 'telegram' | 'facebook'; externalId: string; name: string; username?: string | null; previousName?: string | null }): Promise<{ contact: { id: string } }>;
 }
 
 export interface MessageFileView {
@@ -137,6 +138,7 @@ export function createConversationService(deps: ConversationDeps) {
     let chatId = open?.id;
     let newChat = false;
     const now = nowIso();
+    const customerName = m.customer.name || m.customer.username || m.externalChatId;
     if (!chatId) {
       // Before opening a chat, make sure this update is not a late duplicate of one stored in a
       // chat that has completed since (into an open chat the unique index catches duplicates).
@@ -147,15 +149,25 @@ export function createConversationService(deps: ConversationDeps) {
         .where('external_update_id', '=', m.updateId)
         .executeTakeFirst();
       if (dup) return { chatId: dup.chat_id, duplicate: true, newChat: false };
+      // The customer's previous chat here tells the contact what their name used to be (a rename in between is followed).
+      const previous = await db
+        .selectFrom('chats')
+        .select('customer_name')
+        .where('channel_id', '=', channel.id)
+        .where('external_chat_id', '=', m.externalChatId)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
       const { contact } = await deps.crm.findOrCreateContactByChannel({
         channel: channel.kind,
         externalId: m.customer.externalUserId,
         name: m.customer.name,
         username: m.customer.username,
+        previousName: previous?.customer_name ?? null,
       });
       const row: Insertable<ChatsTable> = {
         id: newId(), channel_id: channel.id, queue_id: channel.queue_id, contact_id: contact.id, external_chat_id: m.externalChatId,
-        customer_name: m.customer.name || m.customer.username || m.externalChatId, customer_username: m.customer.username, state: 'queued',
+        customer_name: customerName, customer_username: m.customer.username, state: 'queued',
         operator_id: null, open_key: openKey, created_at: now, offered_at: null, accepted_at: null, completed_at: null, completed_by: null,
         last_incoming_at: now, last_outgoing_at: null, last_message_at: now,
       };
@@ -173,7 +185,7 @@ export function createConversationService(deps: ConversationDeps) {
     await deps.hooks?.beforeStore?.(chatId, 'in');
     const messageId = newId();
     const text = m.unsupported.length && !m.text && !files.length ? `[${m.unsupported.join(', ')} — not supported by Switchboard]` : m.text;
-    let stored: { at: string; chat: Chat; fileViews: MessageFileView[] };
+    let stored: { at: string; chat: Chat; fileViews: MessageFileView[]; renamedFrom: string | null };
     try {
       // One transaction (one commit) for everything this message writes: on PostgreSQL every
       // commit waits for the WAL flush, and that dominated the inbound latency.
@@ -195,15 +207,32 @@ export function createConversationService(deps: ConversationDeps) {
           })
           .execute();
         if (fileRows.length) await trx.insertInto('chat_files').values(fileRows).execute();
-        if (!newChat) await trx.updateTable('chats').set({ last_incoming_at: at, last_message_at: at }).where('id', '=', chatId).execute();
+        // The customer renamed themselves (name or username) since the chat opened: the chat shows the current name.
+        const renamed = locked.customer_name !== customerName || locked.customer_username !== m.customer.username;
+        if (!newChat) {
+          await trx
+            .updateTable('chats')
+            .set({ last_incoming_at: at, last_message_at: at, ...(renamed ? { customer_name: customerName, customer_username: m.customer.username } : {}) })
+            .where('id', '=', chatId!)
+            .execute();
+        }
         await opts.alsoInTransaction?.(trx);
-        return { at, chat: locked, fileViews };
+        return { at, chat: locked, fileViews, renamedFrom: !newChat && renamed ? locked.customer_name : null };
       });
     } catch (err) {
       if (err instanceof ChatClosed) return CHAT_CLOSED;
       // A concurrent delivery of the same update stored it first.
       if (isUniqueViolation(err)) return { chatId, duplicate: true, newChat: false };
       throw err;
+    }
+    if (stored.renamedFrom !== null) {
+      await deps.crm.findOrCreateContactByChannel({
+        channel: channel.kind,
+        externalId: m.customer.externalUserId,
+        name: m.customer.name,
+        username: m.customer.username,
+        previousName: stored.renamedFrom,
+      });
     }
     const view: MessageView = { id: messageId, chatId, direction: 'in', authorUserId: null, text, files: stored.fileViews, createdAt: stored.at };
     if (newChat) {

@@ -103,7 +103,14 @@ const messageView = z.object({
 });
 const chatDetail = chatView.extend({
   messages: z.array(messageView),
-  contact: z.object({ id: z.string(), name: z.string() }).nullable(),
+  contact: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      /** The customer's identities in the channels: kind ('telegram'…), the id there, the @username (null when none). */
+      channels: z.array(z.object({ channel: z.string(), externalId: z.string(), username: z.string().nullable() })),
+    })
+    .nullable(),
   channel: z.object({ id: z.string(), name: z.string(), kind: z.string() }),
 });
 const messageBody = z.object({ text: z.string().min(1).max(4096) });

@@ -48,6 +48,13 @@ export interface ChatView {
   lastOutgoingAt: string | null;
 }
 
+/** The customer's contact as a chat shows it, with their identities in the channels. */
+export interface ChatContactView {
+  id: string;
+  name: string;
+  channels: { channel: string; externalId: string; username: string | null }[];
+}
+
 function chatView(c: Chat, offeredToMe: boolean): ChatView {
   return {
     id: c.id,
@@ -203,13 +210,23 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
     async chatDetail(chatId: string, userId: string) {
       const c = await loadChat(chatId);
       const channel = await db.selectFrom('chat_channels').select(['id', 'name', 'kind']).where('id', '=', c.channel_id).executeTakeFirstOrThrow();
-      let contact: { id: string; name: string } | null = null;
+      let contact: ChatContactView | null = null;
       if (c.contact_id) {
+        // The customer's identities in the channels (Telegram id and @username…). Read from the CRM's
+        // contact_channels table directly: the CRM service offers no lookup by contact for them yet.
+        const identities = await db
+          .selectFrom('contact_channels')
+          .select(['channel', 'external_id', 'username'])
+          .where('contact_id', '=', c.contact_id)
+          .orderBy('channel')
+          .orderBy('external_id')
+          .execute();
+        const channels = identities.map((i) => ({ channel: i.channel, externalId: i.external_id, username: i.username }));
         try {
           const found = deps.crm.getContact ? await deps.crm.getContact(c.contact_id) : null;
-          contact = found ? { id: found.id, name: found.name } : { id: c.contact_id, name: c.customer_name };
+          contact = found ? { id: found.id, name: found.name, channels } : { id: c.contact_id, name: c.customer_name, channels };
         } catch {
-          contact = { id: c.contact_id, name: c.customer_name };
+          contact = { id: c.contact_id, name: c.customer_name, channels };
         }
       }
       return {

@@ -73,6 +73,8 @@ export interface ChannelContactInput {
   name: string;
   username?: string | null;
   ownerId?: string | null;
+  /** The name this identity had before (e.g. the customer's previous Telegram name): see findOrCreateByChannel. */
+  previousName?: string | null;
 }
 
 const channelInput = z.object({
@@ -82,6 +84,7 @@ const channelInput = z.object({
   name: z.string().max(10_000),
   username: z.string().max(10_000).nullable().optional(),
   ownerId: z.string().uuid().nullable().optional(),
+  previousName: z.string().max(10_000).nullable().optional(),
 });
 
 /** Caller used for system lookups (other modules without a user): sees no personal tags. */
@@ -312,13 +315,11 @@ export function createContactsService(ctx: CrmContext) {
   }
 
   async function contactIdByChannel(channel: string, externalId: string) {
-    const row = await db
-      .selectFrom('contact_channels')
-      .select('contact_id')
-      .where('channel', '=', channel)
-      .where('external_id', '=', externalId)
-      .executeTakeFirst();
-    return row?.contact_id ?? null;
+    return (await channelIdentity(channel, externalId))?.contact_id ?? null;
+  }
+
+  function channelIdentity(channel: string, externalId: string) {
+    return db.selectFrom('contact_channels').select(['contact_id', 'username']).where('channel', '=', channel).where('external_id', '=', externalId).executeTakeFirst();
   }
 
   /**
@@ -328,12 +329,15 @@ export function createContactsService(ctx: CrmContext) {
    */
   async function findOrCreateByChannel(raw: ChannelContactInput): Promise<{ contact: ContactView; created: boolean }> {
     const input = parseInput(channelInput, raw);
-    const existing = await contactIdByChannel(input.channel, input.externalId);
-    if (existing) return { contact: await get(existing), created: false };
-    const ownerId = input.ownerId ?? (await defaultOwnerId());
     const clean = (v: string | null | undefined) => (v ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
     const username = clean(input.username).slice(0, 200) || null;
     const name = (clean(input.name) || username || `${input.channel} ${input.externalId}`).slice(0, 200).trim();
+    const existing = await channelIdentity(input.channel, input.externalId);
+    if (existing) {
+      await followRename(existing.contact_id, input.channel, input.externalId, existing.username, username, name, clean(input.previousName).slice(0, 200).trim());
+      return { contact: await get(existing.contact_id), created: false };
+    }
+    const ownerId = input.ownerId ?? (await defaultOwnerId());
     const owner: AccessUser = { id: ownerId, roleIds: [], operations: [] };
     try {
       const contact = await create(owner, { name, type: 'customer', ownerId }, {}, async (trx, contactId) => {
@@ -349,6 +353,27 @@ export function createContactsService(ctx: CrmContext) {
       if (!winner) throw e;
       return { contact: await get(winner), created: false };
     }
+  }
+
+  /**
+   * The customer changed their username or name in the channel: the identity keeps the current
+   * username; the contact takes the new name only while it still carries the previous channel
+   * name (a name somebody typed in the CRM wins).
+   */
+  async function followRename(contactId: string, channel: string, externalId: string, oldUsername: string | null, username: string | null, name: string, previousName: string) {
+    if (oldUsername !== username) {
+      await db.updateTable('contact_channels').set({ username }).where('channel', '=', channel).where('external_id', '=', externalId).execute();
+    }
+    if (!previousName || previousName === name) return;
+    await db.transaction().execute(async (trx) => {
+      const upd = await trx
+        .updateTable('crm_contacts')
+        .set({ name, name_lower: name.toLowerCase(), updated_at: nowIso() })
+        .where('id', '=', contactId)
+        .where('name', '=', previousName)
+        .executeTakeFirst();
+      if (Number(upd.numUpdatedRows) === 1) await recordEvent(trx, 'contact', contactId, 'updated', null, { changes: [{ field: 'name', from: previousName, to: name }] });
+    });
   }
 
   /** Owner for contacts created by machines without one: the earliest administrator. */
