@@ -6,14 +6,22 @@ import { errors } from '../../platform/http/errors.js';
 import type { Sender, SendAttachment } from './send.js';
 
 const address = z.string().trim().toLowerCase().email().max(320);
-const attachmentJson = z.object({ filename: z.string().min(1).max(255), contentType: z.string().max(200).default('application/octet-stream'), contentBase64: z.string().max(30 * 1024 * 1024) });
+// Header values must be one line: a CR or LF here is refused, not silently folded (send.ts also
+// flattens whatever reaches it, so nothing can add a header line).
+const oneLine = (max: number, min = 0) => z.string().min(min).max(max).refine((v) => !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(v), { message: 'must be one line, without control characters' });
+const mimeType = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\r\n]*"|[a-z0-9!#$&^_.+-]+))*$/i;
+const attachmentJson = z.object({
+  filename: oneLine(255, 1),
+  contentType: z.string().max(200).regex(mimeType, 'must be a MIME type such as application/pdf').default('application/octet-stream'),
+  contentBase64: z.string().max(30 * 1024 * 1024).regex(/^[A-Za-z0-9+/\r\n_-]*={0,2}\s*$/, 'must be base64'),
+});
 const sendBody = z
   .object({
     mailboxId: z.string().uuid(),
     to: z.array(address).min(1).max(100),
     cc: z.array(address).max(100).optional(),
     bcc: z.array(address).max(100).optional(),
-    subject: z.string().max(1000).optional(),
+    subject: oneLine(1000).optional(),
     text: z.string().max(5 * 1024 * 1024).optional(),
     html: z.string().max(5 * 1024 * 1024).optional(),
     inReplyToEmailId: z.string().uuid().optional(),
@@ -21,7 +29,14 @@ const sendBody = z
   })
   .refine((b) => b.subject || b.text || b.html || b.inReplyToEmailId, { message: 'Give a subject or a body.', path: ['text'] });
 
-const sendResult = z.object({ emailId: z.string(), messageId: z.string(), threadId: z.string(), status: z.enum(['sent', 'queued']), savedToSent: z.boolean() });
+const sendResult = z.object({
+  emailId: z.string(),
+  messageId: z.string(),
+  threadId: z.string(),
+  status: z.enum(['sent', 'queued']),
+  savedToSent: z.boolean(),
+  rejectedRecipients: z.array(z.string()).optional(),
+});
 
 export function registerSendRoutes(app: App, sender: Sender) {
   app.post(

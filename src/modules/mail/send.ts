@@ -4,11 +4,14 @@
 // outgoing email and APPENDed to the server's \Sent folder (unless the provider files it itself);
 // 4xx/connection trouble → stored, queued as job `mail.send` with exponential backoff;
 // 5xx → refused with the server's reason in plain words, nothing stored.
+// Header values that come from users or from received mail (subject, alias, attachment names,
+// parent Message-IDs) are reduced to one clean line here, whatever the caller validated, so no
+// input can add a header line.
 import { randomUUID } from 'node:crypto';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type { Platform } from '../../platform/index.js';
 import { fromJson, newId, nowIso, toJson } from '../../platform/db/index.js';
-import { errors } from '../../platform/http/errors.js';
+import { AppError, errors } from '../../platform/http/errors.js';
 import { PermanentJobError } from '../../platform/jobs/types.js';
 import { connectImap, MailConnectorError } from '../../connectors/imap/index.js';
 import { composeMessage, sendRaw, type SmtpEndpoint } from '../../connectors/smtp/index.js';
@@ -43,6 +46,8 @@ export interface SendResult {
   threadId: string;
   status: 'sent' | 'queued';
   savedToSent: boolean;
+  /** Recipients the server refused while accepting the others (absent when none). */
+  rejectedRecipients?: string[];
 }
 
 const MAX_REFERENCES = 20;
@@ -55,6 +60,50 @@ export function replyReferences(parent: { message_id: string | null; in_reply_to
   const uniq = [...new Set(chain)];
   if (uniq.length <= MAX_REFERENCES) return uniq;
   return [uniq[0], ...uniq.slice(uniq.length - (MAX_REFERENCES - 1))];
+}
+
+/** One header line: CR, LF and other control characters become spaces. */
+export function oneLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
+// A msg-id between < and >: printable ASCII without spaces, "<" or ">". Anything else from a
+// received message (it is attacker-controlled) is left out of our threading headers.
+const MSG_ID = /^[!-;=?-~]{1,900}$/;
+
+/** Our stored ids are case-folded (the join key); other clients compare them exactly, so replies use
+ * the parent's own spelling, found in its stored Message-ID / In-Reply-To / References headers. */
+function originalSpelling(headersJson: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const h of fromJson<{ key: string; value: string }[]>(headersJson, [])) {
+    if (!['message-id', 'in-reply-to', 'references'].includes(String(h.key).toLowerCase())) continue;
+    for (const m of String(h.value).matchAll(/<([^<>\s]+)>/g)) if (!map.has(m[1].toLowerCase())) map.set(m[1].toLowerCase(), m[1]);
+  }
+  return map;
+}
+
+/** MIME type/subtype from a client's content type; anything odd becomes application/octet-stream. */
+export function cleanMimeType(v: string | undefined): string {
+  const t = (v ?? '').split(';')[0].trim().toLowerCase();
+  return /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/.test(t) ? t : 'application/octet-stream';
+}
+
+/** A file name without directories or control characters. */
+function cleanFilename(v: string): string {
+  return oneLine(v.split(/[\\/]/).pop() ?? '').slice(0, 255) || 'attachment';
+}
+
+function htmlToText(html: string): string {
+  return html
+    .replace(/<br\s*\/?>/gi, '\n')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .trim();
 }
 
 export function replySubject(subject: string): string {
@@ -125,18 +174,23 @@ export function createSender(platform: Platform, deps: { directory: MailboxDirec
     }
   }
 
+  /** 404 for no such mailbox, 403 with a reason the user can act on otherwise. */
+  async function assertMaySend(userId: string, mailboxId: string) {
+    if ((await deps.directory.sendableBy(userId)).includes(mailboxId)) return;
+    const mb = await deps.directory.get(mailboxId);
+    if (!mb) throw errors.notFound('Mailbox', mailboxId);
+    if (mb.userId !== userId) throw errors.forbiddenRecord('You may not send from this mailbox: it is not yours.');
+    if (mb.status === 'disabled') throw new AppError(403, 'MAILBOX_DISABLED', 'This mailbox is disabled, so it cannot send mail.');
+    throw new AppError(403, 'SENDING_DISABLED', 'Sending is turned off for this mailbox. Turn on "Send mail" in its settings to send from it.');
+  }
+
   async function send(userId: string, input: SendInput): Promise<SendResult> {
-    const sendable = await deps.directory.sendableBy(userId);
-    if (!sendable.includes(input.mailboxId)) {
-      const mb = await deps.directory.get(input.mailboxId);
-      if (!mb) throw errors.notFound('Mailbox', input.mailboxId);
-      throw errors.forbiddenRecord('You may not send from this mailbox (sending is off or it is not yours).');
-    }
+    await assertMaySend(userId, input.mailboxId);
     const conn = await deps.directory.connection(input.mailboxId);
     const s = conn.mailbox.settings;
     const fromAddress = s.defaultSender || conn.mailbox.email;
     const domain = fromAddress.split('@')[1] || 'switchboard.local';
-    let subject = input.subject ?? '';
+    let subject = oneLine(input.subject ?? '');
     const headers: Record<string, string> = {};
     let inReplyTo: string | undefined;
     let references: string[] = [];
@@ -144,10 +198,11 @@ export function createSender(platform: Platform, deps: { directory: MailboxDirec
       const parent = await db.selectFrom('emails').selectAll().where('id', '=', input.inReplyToEmailId).executeTakeFirst();
       const readable = parent ? (await deps.directory.readableBy(userId)).includes(parent.mailbox_id) : false;
       if (!parent || !readable) throw errors.validation([{ field: 'inReplyToEmailId', message: 'No such email.' }]);
-      if (parent.message_id) inReplyTo = `<${parent.message_id}>`;
-      references = replyReferences(parent);
-      if (!input.subject) subject = replySubject(parent.subject);
-      else subject = replySubject(input.subject);
+      const spelling = originalSpelling(parent.headers_json);
+      const own = (id: string) => spelling.get(id) ?? id;
+      if (parent.message_id && MSG_ID.test(own(parent.message_id))) inReplyTo = `<${own(parent.message_id)}>`;
+      references = replyReferences(parent).map(own).filter((id) => MSG_ID.test(id));
+      subject = replySubject(subject || oneLine(parent.subject));
     }
     let html = input.html ?? (input.text != null ? `<div>${escapeHtml(input.text).replace(/\r?\n/g, '<br>')}</div>` : undefined);
     let text = input.text;
@@ -156,11 +211,11 @@ export function createSender(platform: Platform, deps: { directory: MailboxDirec
       const sig = signatureParts(s.signatureHtml, domain);
       html = `${html ?? ''}<br><div class="signature">${sig.html}</div>`;
       inline.push(...sig.attachments);
-      if (text != null) text = `${text}\n\n-- \n${sig.html.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]+>/g, '').trim()}`;
+      if (text != null) text = `${text}\n\n-- \n${htmlToText(sig.html)}`;
     }
     const messageId = `<${randomUUID()}@${domain}>`;
     const mail: Mail.Options = {
-      from: s.alias ? { name: s.alias, address: fromAddress } : fromAddress,
+      from: s.alias && oneLine(s.alias) ? { name: oneLine(s.alias), address: fromAddress } : fromAddress,
       to: input.to,
       cc: input.cc,
       subject,
@@ -171,15 +226,16 @@ export function createSender(platform: Platform, deps: { directory: MailboxDirec
       inReplyTo,
       references: references.length ? references.map((r) => `<${r}>`).join(' ') : undefined,
       headers,
-      attachments: [...inline, ...(input.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content }))],
+      attachments: [...inline, ...(input.attachments ?? []).map((a) => ({ filename: cleanFilename(a.filename), contentType: cleanMimeType(a.contentType), content: a.content }))],
     };
     const raw = await composeMessage(mail);
     const envelope = { from: fromAddress, to: [...new Set([...input.to, ...(input.cc ?? []), ...(input.bcc ?? [])])] };
 
     let status: 'sent' | 'queued' = 'sent';
     let firstError: MailConnectorError | null = null;
+    let rejectedRecipients: string[] = [];
     try {
-      await sendRaw(smtpEndpoint(conn, deps.rejectUnauthorized), envelope, raw);
+      rejectedRecipients = (await sendRaw(smtpEndpoint(conn, deps.rejectUnauthorized), envelope, raw)).rejected;
     } catch (e) {
       const err = e as MailConnectorError;
       if (err.kind !== 'transient' && err.kind !== 'rate-limited') {
@@ -205,7 +261,7 @@ export function createSender(platform: Platform, deps: { directory: MailboxDirec
         .execute();
       await jobs.enqueue(JOB_SEND, { outboxId }, { jobKey: `mail.send:${outboxId}`, delayMs: 2000, attempts: 6, backoff: { type: 'exponential', delayMs: 5000 } });
     }
-    return { emailId, messageId, threadId: emailRow.threadId, status, savedToSent };
+    return { emailId, messageId, threadId: emailRow.threadId, status, savedToSent, ...(rejectedRecipients.length ? { rejectedRecipients } : {}) };
   }
 
   jobs.define<{ outboxId: string }>(JOB_SEND, async (data, ctx) => {
@@ -214,6 +270,14 @@ export function createSender(platform: Platform, deps: { directory: MailboxDirec
     const email = await db.selectFrom('emails').select(['raw_file_key']).where('id', '=', ob.email_id).executeTakeFirst();
     if (!email?.raw_file_key) return;
     const raw = await files.get(email.raw_file_key);
+    // Sending may have been turned off, or the mailbox removed, while the message waited.
+    const mb = await deps.directory.get(ob.mailbox_id);
+    if (!mb || !mb.settings.sendEnabled || mb.status === 'disabled') {
+      const why = !mb ? 'The mailbox was removed before the message could be sent.' : 'Sending was turned off for this mailbox before the message could be sent.';
+      await db.updateTable('mail_outbox').set({ state: 'failed', last_error: why, updated_at: nowIso() }).where('id', '=', ob.id).execute();
+      await platform.realtime.notifyUsers([ob.user_id], { type: 'notification', data: { kind: 'mail.send-failed', emailId: ob.email_id, message: why } }).catch(() => {});
+      return;
+    }
     const conn = await deps.directory.connection(ob.mailbox_id);
     try {
       await sendRaw(smtpEndpoint(conn, deps.rejectUnauthorized), fromJson(ob.envelope_json, { from: '', to: [] as string[] }), raw);
