@@ -46,5 +46,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.jsonBodyLimit).toBe(1024 * 1024);
     expect(c.bodyLimit).toBe(25 * 1024 * 1024);
+    // SWITCHBOARD_BODY_LIMIT stays the ceiling for every body.
+    expect(loadConfig({ SWITCHBOARD_BODY_LIMIT: '262144' }).jsonBodyLimit).toBe(262144);
   });
 });

@@ -54,7 +54,7 @@ const envSchema = z.object({
   FACEBOOK_GRAPH_ROOT: z.string().url().default('https://graph.facebook.com'),
   /** Cookie `Secure` flag; on by default when SITE_URL is https. */
   SWITCHBOARD_SECURE_COOKIES: z.enum(['true', 'false']).optional(),
-  /** Largest uploaded file (multipart) and largest body of routes that take files inline, bytes. */
+  /** Largest uploaded file (multipart) and largest body of routes that take files inline, bytes; caps every body. */
   SWITCHBOARD_BODY_LIMIT: z.coerce.number().int().positive().default(25 * 1024 * 1024),
   /** Largest JSON body of every other route, bytes: small, so junk costs little to refuse. */
   SWITCHBOARD_JSON_BODY_LIMIT: z.coerce.number().int().positive().default(1024 * 1024),
@@ -100,9 +100,9 @@ export interface Config {
   siteUrl: string;
   logLevel: string;
   secureCookies: boolean;
-  /** Uploads (multipart files) and routes that take files inline, bytes. */
+  /** Uploads (multipart files) and routes that take files inline, bytes; the ceiling for every body. */
   bodyLimit: number;
-  /** Every other request body, bytes. */
+  /** Every other request body, bytes (never above bodyLimit). */
   jsonBodyLimit: number;
   trustProxy: TrustProxy;
   roots: {
@@ -166,7 +166,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     secureCookies: e.SWITCHBOARD_SECURE_COOKIES ? e.SWITCHBOARD_SECURE_COOKIES === 'true' : siteUrl.startsWith('https:'),
     bodyLimit: e.SWITCHBOARD_BODY_LIMIT,
-    jsonBodyLimit: e.SWITCHBOARD_JSON_BODY_LIMIT,
+    // SWITCHBOARD_BODY_LIMIT stays the ceiling for every body, as it always was.
+    jsonBodyLimit: Math.min(e.SWITCHBOARD_JSON_BODY_LIMIT, e.SWITCHBOARD_BODY_LIMIT),
     trustProxy: e.SWITCHBOARD_TRUST_PROXY,
     roots: {
       telegram: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
