@@ -1,14 +1,41 @@
 // The sync engine's plumbing against a real Dovecot, on SQLite and PostgreSQL: every server access
-// goes through the connector registry chosen by the mailbox kind.
+// goes through the connector registry chosen by the mailbox kind; a settings change reaches the
+// worker holding the mailbox; a stalled server cannot hold a sync; slow connects do not stretch a
+// tick past the lease TTL; mailboxes spread over the live workers.
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from '../helpers/db.js';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js';
-import { createMailHarness, waitFor, type MailHarness } from '../fixtures/mail/harness.js';
+import { createFakeDirectory, createMailHarness, waitFor, type FakeDirectory, type MailHarness } from '../fixtures/mail/harness.js';
 import { createMailModule, type MailModule } from '../../src/modules/mail/index.js';
+import { fairShare } from '../../src/modules/mail/engine.js';
 import { mailConnectors, type MailConnectors } from '../../src/connectors/mail/index.js';
 import type { Platform } from '../../src/platform/index.js';
 
 const DIALECTS = await dialects();
+
+/** A TCP server on loopback; `handle` decides what each connection gets. */
+async function listen(handle: (s: net.Socket) => void): Promise<{ port: number; sockets: Set<net.Socket>; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    handle(s);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    sockets,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => srv.close(() => r()));
+    },
+  };
+}
+
+/** Something with a Dovecot's address for FakeDirectory.add, pointing elsewhere. */
+const at = (port: number) => ({ host: '127.0.0.1', port, users: [] }) as unknown as Dovecot;
 
 describe.each(DIALECTS)('mail sync engine on %s', (dialect) => {
   let dc: Dovecot;
@@ -89,5 +116,87 @@ describe.each(DIALECTS)('mail sync engine on %s', (dialect) => {
     await dc.append(USER, 'Projects', `From: p@example.org\r\nSubject: Into Projects\r\nMessage-ID: <projects-${dialect}@example.org>\r\n\r\nhello\r\n`);
     await waitFor(() => stored(mb.id, 'Into Projects'), 15_000);
     expect(await h.platform.leases.holderOf(`mailbox:${mb.id}`)).toBe(pA.instanceId);
+  });
+
+  it('a server that stops answering mid-sync fails the sync within the socket timeout, in plain words', async () => {
+    await dc.createFolder(USER, 'Stall');
+    for (let i = 0; i < 6; i++) await dc.append(USER, 'Stall', `From: s@example.org\r\nSubject: stall ${i}\r\nMessage-ID: <stall-${i}-${dialect}@example.org>\r\n\r\nbody ${i}\r\n`);
+    // A proxy in front of Dovecot that, once told, swallows everything the server says.
+    let stalled = false;
+    const proxy = await listen((client) => {
+      const server = net.connect(dc.port, '127.0.0.1');
+      server.on('error', () => client.destroy());
+      client.on('close', () => server.destroy());
+      server.on('data', (b) => {
+        if (!stalled) client.write(b);
+      });
+      client.on('data', (b) => server.write(b));
+    });
+    try {
+      const mb = h.directory.add({ dovecot: at(proxy.port), user: USER, password: 'pw-engine', settings: { allFolders: false, selectedFolders: ['Stall'] } });
+      const mail = mk(h.otherPlatform(), {
+        socketTimeoutMs: 1000,
+        batchCount: 2,
+        afterBatch: () => {
+          stalled = true;
+        },
+      });
+      const t0 = Date.now();
+      await expect(mail.service.syncMailbox(mb.id)).rejects.toMatchObject({ kind: 'transient' });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const st = await mail.service.syncStatus(mb.id);
+      expect(st.state).toBe('error');
+      expect(st.lastError).toMatch(/connection to the mail server was lost/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('slow connects run in the background: a tick renews leases at once and a good mailbox behind them goes live', async () => {
+    // Accepts connections and never greets: each connect waits for its greeting timeout (20 s).
+    const blackhole = await listen(() => {});
+    const dir: FakeDirectory = createFakeDirectory(h.db.db);
+    try {
+      for (let i = 0; i < 6; i++) dir.add({ dovecot: at(blackhole.port), user: `slow-${i}@example.test`, password: 'x', settings: { allFolders: false, selectedFolders: ['INBOX'] } });
+      const good = dir.add({ dovecot: dc, user: USER, settings: { allFolders: false, selectedFolders: ['INBOX'] } });
+      const p = h.otherPlatform();
+      const mail = createMailModule(p, { directory: dir, getSyncIntervalMinutes: async () => 10 }, { parseThreads: 0, tickMs: 60_000, pollMs: 500, leaseTtlMs: 3000 });
+      modules.push(mail);
+      await mail.start({ worker: true, scheduler: false });
+      await waitFor(() => blackhole.sockets.size >= 6, 10_000);
+      const t0 = Date.now();
+      await mail.service.engine.tick();
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect(await h.platform.leases.holderOf(`mailbox:${good.id}`)).toBe(p.instanceId);
+      // Live: a message appended now arrives through its IDLE connection.
+      await waitFor(() => h.db.db.selectFrom('mail_folders').select('id').where('mailbox_id', '=', good.id).executeTakeFirst(), 10_000);
+      await dc.append(USER, 'INBOX', `From: f@example.org\r\nSubject: Past the slow ones\r\nMessage-ID: <past-slow-${dialect}@example.org>\r\n\r\nhi\r\n`);
+      await waitFor(() => stored(good.id, 'Past the slow ones'), 10_000);
+    } finally {
+      await blackhole.close();
+    }
+  });
+
+  it('spreads mailboxes over the live workers: a worker that started alone hands the excess to one that joins', async () => {
+    expect([fairShare(6, 1), fairShare(6, 2), fairShare(7, 2), fairShare(0, 3)]).toEqual([7, 4, 5, 1]);
+    const dir: FakeDirectory = createFakeDirectory(h.db.db);
+    const ids = Array.from({ length: 6 }, () => dir.add({ dovecot: dc, user: USER, settings: { allFolders: false, selectedFolders: ['INBOX'] } }).id);
+    const worker = () => {
+      const m = createMailModule(h.otherPlatform(), { directory: dir, getSyncIntervalMinutes: async () => 10 }, { parseThreads: 0, tickMs: 300, pollMs: 5000, leaseTtlMs: 3000 });
+      modules.push(m);
+      return m;
+    };
+    const a = worker();
+    await a.start({ worker: true, scheduler: false });
+    await waitFor(() => a.service.engine.liveMailboxes().length === 6, 15_000);
+    const b = worker();
+    await b.start({ worker: true, scheduler: false });
+    await waitFor(() => {
+      const la = a.service.engine.liveMailboxes();
+      const lb = b.service.engine.liveMailboxes();
+      return la.length <= 4 && lb.length >= 2 && new Set([...la, ...lb]).size === 6;
+    }, 20_000);
+    const holders = await Promise.all(ids.map((id) => h.platform.leases.holderOf(`mailbox:${id}`)));
+    expect(holders.every(Boolean)).toBe(true);
   });
 });

@@ -28,6 +28,18 @@ export interface EngineOptions {
   pollMs?: number;
   /** Backoff base for failed syncs (doubles per consecutive failure, capped at 30 min). */
   backoffBaseMs?: number;
+  /** Live connections being opened at once by this worker (default 16). */
+  maxParallelStarts?: number;
+}
+
+const WORKER_LEASE_PREFIX = 'mail-worker:';
+
+/**
+ * Most mailboxes one worker should hold: an even split over the live workers, plus one so that
+ * the shares add up to more than the total and a mailbox never waits for a worker with room.
+ */
+export function fairShare(mailboxes: number, workers: number): number {
+  return Math.ceil(mailboxes / Math.max(1, workers)) + 1;
 }
 
 interface Live {
@@ -52,6 +64,7 @@ export function createEngine(
   const tickMs = opts.tickMs ?? 15_000;
   const pollMs = opts.pollMs ?? 30_000;
   const backoffBase = opts.backoffBaseMs ?? 30_000;
+  const maxParallelStarts = Math.max(1, opts.maxParallelStarts ?? 16);
   const live = new Map<string, Live>();
   const locks = new Map<string, Promise<unknown>>();
   const abort = new AbortController();
@@ -267,13 +280,15 @@ export function createEngine(
         await s0.close();
       }
     }
-    const selected = await db.selectFrom('mail_folders').select('path').where('mailbox_id', '=', mailboxId).where('selected', '=', 1).where('on_server', '=', 1).execute();
-    const paths = selected.map((r) => r.path);
+    // Which folders to watch follows the settings just read, not the rows' `selected` flag: after
+    // a settings change that flag is only updated by the next full sync, which may run later.
     const s = conn.mailbox.settings;
+    const rows = await db.selectFrom('mail_folders').select(['path', 'selectable']).where('mailbox_id', '=', mailboxId).where('on_server', '=', 1).execute();
+    const paths = rows.filter((r) => r.selectable === 1 && (s.allFolders || s.selectedFolders.includes(r.path))).map((r) => r.path);
     const inboxSelected = s.allFolders || s.selectedFolders.includes('INBOX') || paths.includes('INBOX');
     const idleFolder = inboxSelected ? 'INBOX' : paths[0];
     if (!idleFolder) return; // nothing selected (yet); the first full sync creates the folder rows
-    l.watcher = await deps.access.watch(conn, {
+    const watcher = await deps.access.watch(conn, {
       idleFolder,
       pollFolders: paths.filter((p) => p !== idleFolder),
       pollMs,
@@ -287,11 +302,77 @@ export function createEngine(
         setTimeout(() => void tick(), Math.min(1000 * 2 ** l.failures, 60_000) + 10).unref();
       },
     });
+    if (live.get(mailboxId) !== l) {
+      // Stopped (lease lost, settings changed, engine stopping) while this connection was opening.
+      await watcher.stop().catch(() => {});
+      return;
+    }
+    l.watcher = watcher;
     l.failures = 0;
     // Catch up with anything that arrived while nobody was watching: the IDLE folder right now,
     // everything else through the (deduplicated) full-sync job.
     scheduleLiveSync(mailboxId, idleFolder);
     await enqueueSync(mailboxId).catch((err) => logger.warn({ err, mailboxId }, 'mail: could not queue a full sync'));
+  }
+
+  // Opening a live connection can take a connect timeout (20 s) on a slow or dead server: starts
+  // run in the background, a bounded number at once, so a tick only renews leases and never
+  // outlasts the lease TTL however many mailboxes connect slowly.
+  const startQueue: (() => Promise<void>)[] = [];
+  let activeStarts = 0;
+  function pumpStarts() {
+    while (activeStarts < maxParallelStarts && startQueue.length) {
+      const run = startQueue.shift()!;
+      activeStarts++;
+      void run().finally(() => {
+        activeStarts--;
+        pumpStarts();
+      });
+    }
+  }
+
+  function queueStart(mailboxId: string, l: Live) {
+    l.starting = true;
+    startQueue.push(async () => {
+      try {
+        if (!running || live.get(mailboxId) !== l) return;
+        await startLive(mailboxId, l);
+      } catch (e) {
+        const err = classifyMailError(e);
+        l.failures++;
+        l.retryAt = Date.now() + Math.min(1000 * 2 ** l.failures, 5 * 60_000);
+        if (err.kind === 'auth' && running) await recordFailure(mailboxId, err).catch(() => {});
+        logger.info({ mailboxId, err: err.message }, 'mail: live connection failed');
+      } finally {
+        l.starting = false;
+      }
+    });
+    pumpStarts();
+  }
+
+  /** Workers that hold mailboxes: each renews `mail-worker:<instanceId>` on every tick. */
+  async function liveWorkers(): Promise<number> {
+    const row = await db
+      .selectFrom('leases')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('name', 'like', `${WORKER_LEASE_PREFIX}%`)
+      .where('expires_at', '>', nowIso())
+      .executeTakeFirst();
+    return Math.max(1, Number(row?.n ?? 1));
+  }
+
+  /**
+   * Gives mailboxes back when this worker holds more than its share, at most half the excess per
+   * tick (a burst of reconnects is spread out); the released leases are free at once, and the
+   * other workers, below their share, take them on their next tick.
+   */
+  async function shed(excess: number) {
+    const victims = [...live.entries()].filter(([, l]) => !l.starting).reverse().slice(0, Math.ceil(excess / 2));
+    for (const [id] of victims) {
+      logger.info({ mailboxId: id }, 'mail: handing a mailbox over to a less busy worker');
+      await stopLive(id);
+      await leases.release(`mailbox:${id}`, platform.instanceId).catch(() => {});
+    }
   }
 
   let ticking: Promise<void> | null = null;
@@ -309,10 +390,14 @@ export function createEngine(
           }
         }
         await checkVersions();
+        await leases.acquire(`${WORKER_LEASE_PREFIX}${platform.instanceId}`, platform.instanceId, leaseTtl);
+        const cap = fairShare(syncable.length, await liveWorkers());
         for (const mb of syncable) {
           if (!running) break;
-          const held = await leases.acquire(`mailbox:${mb.id}`, platform.instanceId, leaseTtl);
           let l = live.get(mb.id);
+          // Renew what we hold; take a new one only while below our share.
+          if (!l && live.size >= cap) continue;
+          const held = await leases.acquire(`mailbox:${mb.id}`, platform.instanceId, leaseTtl);
           if (!held) {
             if (l) await stopLive(mb.id);
             continue;
@@ -321,22 +406,9 @@ export function createEngine(
             l = { watcher: null, version: 0, work: null, dirty: new Set(), timer: null, retryAt: 0, failures: 0, starting: false };
             live.set(mb.id, l);
           }
-          if (!l.watcher && !l.starting && Date.now() >= l.retryAt) {
-            l.starting = true;
-            const entry = l;
-            try {
-              await startLive(mb.id, entry);
-            } catch (e) {
-              const err = classifyMailError(e);
-              entry.failures++;
-              entry.retryAt = Date.now() + Math.min(1000 * 2 ** entry.failures, 5 * 60_000);
-              if (err.kind === 'auth') await recordFailure(mb.id, err);
-              logger.info({ mailboxId: mb.id, err: err.message }, 'mail: live connection failed');
-            } finally {
-              entry.starting = false;
-            }
-          }
+          if (!l.watcher && !l.starting && Date.now() >= l.retryAt) queueStart(mb.id, l);
         }
+        if (running && live.size > cap) await shed(live.size - cap);
       } catch (err) {
         logger.warn({ err }, 'mail: engine tick failed');
       } finally {
@@ -367,10 +439,12 @@ export function createEngine(
       abort.abort();
       if (tickTimer) clearInterval(tickTimer);
       await ticking?.catch(() => {});
+      startQueue.length = 0;
       for (const id of [...live.keys()]) {
         await stopLive(id);
         await leases.release(`mailbox:${id}`, platform.instanceId).catch(() => {});
       }
+      await leases.release(`${WORKER_LEASE_PREFIX}${platform.instanceId}`, platform.instanceId).catch(() => {});
     },
     tick,
   };
