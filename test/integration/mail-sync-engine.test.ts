@@ -99,7 +99,7 @@ describe.each(DIALECTS)('mail sync engine on %s', (dialect) => {
     const pA = h.otherPlatform();
     const pB = h.otherPlatform();
     const a = mk(pA);
-    mk(pB);
+    const b = mk(pB);
     await pB.jobs.start({ worker: true, scheduler: false });
     await a.start({ worker: true, scheduler: false });
     await waitFor(async () => (await h.platform.leases.holderOf(`mailbox:${mb.id}`)) === pA.instanceId && (await a.service.syncStatus(mb.id)).lastSuccessAt);
@@ -116,6 +116,12 @@ describe.each(DIALECTS)('mail sync engine on %s', (dialect) => {
     await dc.append(USER, 'Projects', `From: p@example.org\r\nSubject: Into Projects\r\nMessage-ID: <projects-${dialect}@example.org>\r\n\r\nhello\r\n`);
     await waitFor(() => stored(mb.id, 'Into Projects'), 15_000);
     expect(await h.platform.leases.holderOf(`mailbox:${mb.id}`)).toBe(pA.instanceId);
+
+    // Sync status reports "live" from the lease, also in a process that holds no connection.
+    expect(b.service.engine.liveMailboxes()).toEqual([]);
+    expect((await b.service.syncStatus(mb.id)).live).toBe(true);
+    await a.stop();
+    expect((await b.service.syncStatus(mb.id)).live).toBe(false);
   });
 
   it('a server that stops answering mid-sync fails the sync within the socket timeout, in plain words', async () => {

@@ -68,7 +68,6 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
 
   // sync.status to the owner, at most once a second per mailbox (progress can tick fast).
   const pendingNotify = new Map<string, NodeJS.Timeout>();
-  let liveIds: () => string[] = () => [];
   function notifySync(mailboxId: string) {
     if (pendingNotify.has(mailboxId)) return;
     const t = setTimeout(async () => {
@@ -76,7 +75,7 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
       try {
         const mb = await deps.directory.get(mailboxId);
         if (!mb) return;
-        const status = await queries.syncStatus(mailboxId, liveIds());
+        const status = await queries.syncStatus(mailboxId);
         await platform.realtime.notifyUsers([mb.userId], { type: 'sync.status', data: status });
       } catch (err) {
         logger.debug?.({ err }, 'mail: sync.status notify failed');
@@ -110,7 +109,6 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
     pollMs: options.pollMs,
     backoffBaseMs: options.backoffBaseMs,
   });
-  liveIds = engine.liveMailboxes;
   engine.defineJobs();
 
   const sender = createSender(platform, { directory: deps.directory, store, rejectUnauthorized });
@@ -131,7 +129,7 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
     store,
     engine,
     sender,
-    syncStatus: (mailboxId: string) => queries.syncStatus(mailboxId, engine.liveMailboxes()),
+    syncStatus: (mailboxId: string) => queries.syncStatus(mailboxId),
     syncNow: async (mailboxId: string) => {
       await db.updateTable('mail_sync_state').set({ next_attempt_at: null }).where('mailbox_id', '=', mailboxId).execute();
       return engine.enqueueSync(mailboxId);

@@ -61,6 +61,7 @@ export interface SyncStatusView {
   lastError: string | null;
   lastErrorAt: string | null;
   nextAttemptAt: string | null;
+  /** A worker holds the mailbox's live connection (IDLE) right now. */
   live: boolean;
   folders: { path: string; specialUse: string | null; selected: boolean; done: number; total: number; lastSyncedAt: string | null }[];
   totals: { done: number; total: number; emails: number };
@@ -200,11 +201,14 @@ export function createMailQueries(platform: Platform, directory: MailboxDirector
     return { stream: platform.files.stream(a.file_key), filename: a.filename, contentType: a.content_type, size: a.size };
   }
 
-  async function syncStatus(mailboxId: string, liveIds: string[]): Promise<SyncStatusView> {
+  async function syncStatus(mailboxId: string): Promise<SyncStatusView> {
     const st = await db.selectFrom('mail_sync_state').selectAll().where('mailbox_id', '=', mailboxId).executeTakeFirst();
     const folders = await db.selectFrom('mail_folders').selectAll().where('mailbox_id', '=', mailboxId).where('on_server', '=', 1).orderBy('path').execute();
     const count = await db.selectFrom('emails').select((eb) => eb.fn.countAll<number>().as('n')).where('mailbox_id', '=', mailboxId).where('is_deleted', '=', 0).executeTakeFirst();
     const mb = await directory.get(mailboxId);
+    // Live = some worker holds the mailbox's connection lease (in queue mode that is usually not
+    // the process answering this request).
+    const holder = await platform.leases.holderOf(`mailbox:${mailboxId}`);
     let state = (st?.state ?? 'idle') as SyncStatusView['state'];
     if (mb?.status === 'needs-reauth') state = 'needs-reauth';
     const fv = folders.map((f) => ({ path: f.path, specialUse: f.special_use, selected: fromBool(f.selected), done: f.done, total: f.total, lastSyncedAt: f.last_synced_at }));
@@ -215,7 +219,7 @@ export function createMailQueries(platform: Platform, directory: MailboxDirector
       lastError: st?.last_error ?? null,
       lastErrorAt: st?.last_error_at ?? null,
       nextAttemptAt: st?.next_attempt_at ?? null,
-      live: liveIds.includes(mailboxId),
+      live: holder != null,
       folders: fv,
       totals: { done: fv.filter((f) => f.selected).reduce((a, f) => a + f.done, 0), total: fv.filter((f) => f.selected).reduce((a, f) => a + f.total, 0), emails: Number(count?.n ?? 0) },
     };
