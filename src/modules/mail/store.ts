@@ -344,6 +344,11 @@ export function createMailStore(deps: StoreDeps) {
    * whether any has none (those can only be matched by fetching them whole).
    */
   async function staleLocations(mailboxId: string, folder: string, uidvalidity: number): Promise<{ count: number; messageIds: Set<string>; withoutMessageId: boolean }> {
+    // Almost always there are none, and this runs on every pass (also each IDLE-triggered one):
+    // two index seeks (below / above the current value) answer that without reading the folder.
+    const probe = (op: '<' | '>') =>
+      db.selectFrom('email_locations').select('id').where('mailbox_id', '=', mailboxId).where('folder', '=', folder).where('uidvalidity', op, uidvalidity).limit(1).executeTakeFirst();
+    if (!(await probe('<')) && !(await probe('>'))) return { count: 0, messageIds: new Set(), withoutMessageId: false };
     const rows = await db
       .selectFrom('email_locations')
       .innerJoin('emails', 'emails.id', 'email_locations.email_id')
