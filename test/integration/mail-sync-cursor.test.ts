@@ -126,4 +126,34 @@ describe.each(DIALECTS)('mail sync cursor on %s', (dialect) => {
     expect(next?.fetched).toBe(1);
     expect(announced(mb.id)).toEqual(['v-after']);
   });
+
+  it('a resync after a UIDVALIDITY change that is interrupted picks up again and still keeps everything', async () => {
+    await dc.createFolder(USER, 'Rebuilt2');
+    await put('Rebuilt2', 'w-recent', 1);
+    for (let i = 0; i < 4; i++) await put('Rebuilt2', `w-old-${i}`, 60 + i);
+    const mb = mailbox(['Rebuilt2'], { loadPeriod: 'all' });
+    await mail.service.syncMailbox(mb.id);
+    h.directory.update(mb.id, { settings: { loadPeriod: 'month' } });
+    await dc.bumpUidValidity(USER, 'Rebuilt2');
+    let batches = 0;
+    const crashing = createMailModule(h.otherPlatform(), { directory: h.directory, getSyncIntervalMinutes: async () => 10 }, {
+      parseThreads: 0,
+      batchCount: 1,
+      afterBatch: () => {
+        if (++batches === 3) throw new Error('worker killed');
+      },
+    });
+    try {
+      await expect(crashing.service.syncMailbox(mb.id)).rejects.toThrow();
+    } finally {
+      await crashing.stop();
+    }
+    const res = await mail.service.syncMailbox(mb.id);
+    expect(res?.newEmails).toBe(0);
+    expect(await subjects(mb.id)).toEqual(['w-old-0', 'w-old-1', 'w-old-2', 'w-old-3', 'w-recent']);
+    expect(await subjects(mb.id, 1)).toEqual([]);
+    const locs = await h.db.db.selectFrom('email_locations').select('uidvalidity').where('mailbox_id', '=', mb.id).execute();
+    expect(locs).toHaveLength(5);
+    expect(new Set(locs.map((l) => Number(l.uidvalidity))).size).toBe(1);
+  });
 });
