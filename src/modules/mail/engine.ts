@@ -4,9 +4,12 @@
 //     per syncable mailbox not in backoff;
 //   - jobs `mail.mailbox-changed` / `mail.mailbox-removed` from the mailboxes module;
 //   - live watchers (worker role): for each syncable mailbox this process holds the lease
-//     `mailbox:<id>` for, one IMAP connection IDLEs INBOX and polls the other folders (see
-//     the mailbox kind's connector, e.g. connectors/imap/watch.ts); a change syncs just that folder in-process over a second, kept-open
-//     connection, so new mail is stored and announced within about a second.
+//     `mailbox:<id>` for, one connection IDLEs INBOX and polls the other folders (the mailbox
+//     kind's connector, e.g. connectors/imap/watch.ts); a change syncs just that folder in-process
+//     over a second, kept-open connection, so new mail is stored and announced within a second.
+//     Each worker renews a `mail-worker:<id>` heartbeat and holds at most its fair share of the
+//     mailboxes; a watcher restarts when mail.mailbox-changed (run on any worker) bumps the
+//     mailbox's settings_version.
 // Failures are per mailbox: the state row records the error in plain words and the next attempt
 // time (exponential backoff); auth failures mark the mailbox "needs re-auth" and stop retrying.
 import type { Platform } from '../../platform/index.js';

@@ -1,5 +1,7 @@
-// One sync pass of a mailbox over IMAP: folder listing → per selected folder new messages (UID >
-// last_uid; the first pass loads the chosen period with SEARCH SINCE), flag changes (CONDSTORE
+// One sync pass of a mailbox through its kind's connector (IMAP today): folder listing → per
+// selected folder new messages (UID > last_uid; the first load takes the chosen period with
+// SEARCH SINCE; a widened period backfills below the cursor; after a UIDVALIDITY change stored
+// mail of any age is found again by Message-ID), flag changes (CONDSTORE
 // CHANGEDSINCE when available, else every known flag) and deletions (UID SEARCH ALL diff — works
 // on every server, including those without QRESYNC). The cursor advances after each stored batch,
 // so an abrupt stop loses at most one batch of *work*, never a message, and re-fetching is
