@@ -125,6 +125,24 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
         await page.getByRole('heading', { name: 'Maria Petrova' }).waitFor();
         await page.getByTestId('timeline').getByText(/Chat in Telegram/).first().waitFor({ timeout: 20_000 });
         await screenshot(page, 'contact-timeline');
+
+        // Maria writes again: a new chat; its view offers the earlier one, collapsed (H10).
+        await tg.customerSends(bot.token, { from: CUSTOMER, text: 'One more question about #5521.' });
+        await page.getByRole('link', { name: 'Chats' }).click();
+        const again = page.getByTestId('offered-chat').filter({ hasText: 'Maria' });
+        await again.waitFor({ timeout: 30_000 });
+        await again.getByTestId('accept-chat').click();
+        await page.getByTestId('chat-message').filter({ hasText: 'One more question' }).waitFor({ timeout: 15_000 });
+        const earlier = page.getByTestId('earlier-chats');
+        await earlier.getByText('Earlier chats with this contact (1)').waitFor({ timeout: 15_000 });
+        expect(await page.getByTestId('earlier-message').count()).toBe(0);
+        await earlier.getByTestId('earlier-chats-toggle').click();
+        await earlier.getByTestId('earlier-chat').getByText(/Chat in Telegram .* — completed/).click();
+        await earlier.getByTestId('earlier-message').filter({ hasText: 'Where is my order #5521?' }).waitFor();
+        await earlier.getByTestId('earlier-message').filter({ hasText: 'ships today' }).waitFor();
+        // The current conversation is not repeated among the earlier ones.
+        expect(await earlier.getByTestId('earlier-message').filter({ hasText: 'One more question' }).count()).toBe(0);
+        await screenshot(page, 'operator-earlier-chats');
       });
       expect(missing).toEqual([]);
       const chats = await app.request('GET', '/api/chats?state=completed', { token: operator.token });

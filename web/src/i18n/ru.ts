@@ -387,6 +387,9 @@ export const ru: Dict = {
   'channels.diagWebhook': "Вебхук, зарегистрированный в Telegram",
   'channels.diagExpected': "Ожидаемый вебхук",
   'channels.diagPending': "Обновлений ждут в Telegram",
+  'chat.earlier': "Прежние чаты с этим контактом ({n})",
+  'chat.earlierHide': "Скрыть прежние чаты",
+  'chat.earlierOther': "Вёл другой оператор; сообщения видны ему.",
   'chat.contact': "Контакт",
 
 

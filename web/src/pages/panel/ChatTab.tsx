@@ -4,15 +4,18 @@
 import { useEffect, useRef, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { ActionIcon, Alert, Anchor, Avatar, Badge, Box, Button, Center, CloseButton, FileButton, Group, Menu, Paper, ScrollArea, SegmentedControl, Stack, Text, Textarea, Title, Tooltip } from '@mantine/core';
-import { IconBolt, IconBrandTelegram, IconCheck, IconMessageCircle, IconPaperclip, IconSend, IconVolume } from '@tabler/icons-react';
+import { IconBolt, IconBrandTelegram, IconCheck, IconHistory, IconMessageCircle, IconPaperclip, IconSend, IconVolume } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, get, post, put, qs, type Page } from '../../api/client.js';
 import { useRealtimeEvent } from '../../api/realtime.js';
 import { useHasRoutes } from '../../api/capabilities.js';
 import { ErrorState, Loading, useApiMutation } from '../../components/common.js';
-import { formatSize, formatWhen } from '../../components/format.js';
+import { formatDateTime, formatSize, formatWhen } from '../../components/format.js';
+import { useMe } from '../../api/session.js';
+import { timelineTitle } from '../../i18n/serverText.js';
+import type { TimelineEntry } from '../crm/types.js';
 import { useLanguage, useT } from '../../i18n/index.js';
-import { statusReasonKey } from './chatText.js';
+import { earlierChats, statusReasonKey } from './chatText.js';
 import { notifications as toasts } from '@mantine/notifications';
 import type { Chat, ChatAction, ChatMessage } from './chatTypes.js';
 
@@ -239,7 +242,6 @@ function ChatRow({ chat: c, active, onClick }: { chat: Chat; active: boolean; on
 
 function ChatView({ chatId }: { chatId: string }) {
   const t = useT();
-  const lang = useLanguage();
   const navigate = useNavigate();
   const qc = useQueryClient();
   const chat = useQuery({ queryKey: ['chat', chatId], queryFn: () => get<Chat>(`/api/chats/${chatId}`) });
@@ -336,33 +338,9 @@ function ChatView({ chatId }: { chatId: string }) {
       </Group>
       <ScrollArea style={{ flex: 1 }} viewportRef={viewport} p="md" bg="gray.0">
         <Stack gap={8} data-testid="chat-history">
+          {c.contactId && <EarlierChats contactId={c.contactId} currentChatId={c.id} />}
           {history.map((m) => (
-            <Box key={m.id} style={{ display: 'flex', flexDirection: 'column', alignItems: m.direction === 'out' ? 'flex-end' : 'flex-start' }} data-testid="chat-message" data-direction={m.direction}>
-              <div className={`chat-bubble ${m.direction}`}>
-                {m.text}
-                {m.files.map((f) =>
-                  f.kind === 'photo' ? (
-                    <img key={f.id} src={f.url ?? `/api/chats/${chatId}/files/${f.id}`} alt={f.name} style={{ display: 'block', maxWidth: 260, borderRadius: 8, marginTop: 6 }} />
-                  ) : (
-                    <Anchor key={f.id} href={f.url ?? `/api/chats/${chatId}/files/${f.id}`} target="_blank" c={m.direction === 'out' ? 'white' : undefined} size="sm" mt={4} style={{ display: 'flex', alignItems: 'center', gap: 4 }}>
-                      <IconPaperclip size={14} /> {f.name} · {formatSize(f.size)}
-                    </Anchor>
-                  ),
-                )}
-              </div>
-              <Text size="10px" c="dimmed" mt={2}>
-                {m.direction === 'out' && m.authorName ? `${m.authorName} · ` : ''}
-                {formatWhen(m.createdAt, lang)}
-                {m.delivery === 'failed' && (
-                  <Tooltip label={m.sendError ?? ''}>
-                    <Text span c="red" size="10px">
-                      {' '}
-                      · {t('chat.notDelivered')}
-                    </Text>
-                  </Tooltip>
-                )}
-              </Text>
-            </Box>
+            <MessageBubble key={m.id} m={m} chatId={chatId} />
           ))}
         </Stack>
       </ScrollArea>
@@ -422,3 +400,105 @@ function ChatView({ chatId }: { chatId: string }) {
   );
 }
 
+
+function MessageBubble({ m, chatId, testId = 'chat-message' }: { m: ChatMessage; chatId: string; testId?: string }) {
+  const t = useT();
+  const lang = useLanguage();
+  return (
+    <Box style={{ display: 'flex', flexDirection: 'column', alignItems: m.direction === 'out' ? 'flex-end' : 'flex-start' }} data-testid={testId} data-direction={m.direction}>
+      <div className={`chat-bubble ${m.direction}`}>
+        {m.text}
+        {m.files.map((f) =>
+          f.kind === 'photo' ? (
+            <img key={f.id} src={f.url ?? `/api/chats/${chatId}/files/${f.id}`} alt={f.name} style={{ display: 'block', maxWidth: 260, borderRadius: 8, marginTop: 6 }} />
+          ) : (
+            <Anchor key={f.id} href={f.url ?? `/api/chats/${chatId}/files/${f.id}`} target="_blank" c={m.direction === 'out' ? 'white' : undefined} size="sm" mt={4} style={{ display: 'flex', alignItems: 'center', gap: 4 }}>
+              <IconPaperclip size={14} /> {f.name} · {formatSize(f.size)}
+            </Anchor>
+          ),
+        )}
+      </div>
+      <Text size="10px" c="dimmed" mt={2}>
+        {m.direction === 'out' && m.authorName ? `${m.authorName} · ` : ''}
+        {formatWhen(m.createdAt, lang)}
+        {m.delivery === 'failed' && (
+          <Tooltip label={m.sendError ?? ''}>
+            <Text span c="red" size="10px">
+              {' · '}
+              {t('chat.notDelivered')}
+            </Text>
+          </Tooltip>
+        )}
+      </Text>
+    </Box>
+  );
+}
+
+/**
+ * The contact's earlier chats (H10: the history with the contact), collapsed above the current
+ * conversation. There is no "chats of a contact" API yet, so they come from the contact's timeline
+ * (its chat entries, first 100 entries). A chat opens only for the operator who handled it: the
+ * server shows a chat's messages to its operator (and to those it was offered to).
+ */
+function EarlierChats({ contactId, currentChatId }: { contactId: string; currentChatId: string }) {
+  const t = useT();
+  const me = useMe();
+  const [open, setOpen] = useState(false);
+  const q = useQuery({
+    // Per current chat: the list (and the states in it) as of opening this conversation.
+    queryKey: ['timeline', 'contacts', contactId, 'chats-before', currentChatId],
+    queryFn: () => get<Page<TimelineEntry>>(qs(`/api/contacts/${contactId}/timeline`, { limit: 100 })),
+    retry: false,
+  });
+  const earlier = earlierChats(q.data?.items ?? [], currentChatId);
+  if (earlier.length === 0) return null;
+  return (
+    <Box data-testid="earlier-chats">
+      <Center>
+        <Button size="compact-xs" variant="subtle" color="gray" leftSection={<IconHistory size={14} />} onClick={() => setOpen(!open)} data-testid="earlier-chats-toggle">
+          {open ? t('chat.earlierHide') : t('chat.earlier', { n: earlier.length })}
+        </Button>
+      </Center>
+      {open && (
+        <Stack gap={6} mt={6} mb="sm">
+          {earlier.map((e) => (
+            <EarlierChat key={e.id} entry={e} mine={e.actorId === me.id} />
+          ))}
+        </Stack>
+      )}
+    </Box>
+  );
+}
+
+function EarlierChat({ entry, mine }: { entry: TimelineEntry; mine: boolean }) {
+  const t = useT();
+  const lang = useLanguage();
+  const [open, setOpen] = useState(false);
+  const chatId = String(entry.data.chatId);
+  const q = useQuery({ queryKey: ['chat', chatId], queryFn: () => get<Chat>(`/api/chats/${chatId}`), enabled: open && mine });
+  const messages = [...(q.data?.messages ?? [])].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  return (
+    <Paper withBorder p="xs" bg="white" data-testid="earlier-chat">
+      <Group justify="space-between" wrap="nowrap" className={mine ? 'list-row' : undefined} onClick={() => mine && setOpen(!open)}>
+        <Text size="xs" fw={600}>
+          {timelineTitle(t, entry)}
+        </Text>
+        <Text size="xs" c="dimmed">
+          {formatDateTime(entry.at, lang)}
+        </Text>
+      </Group>
+      {!mine && (
+        <Text size="xs" c="dimmed">
+          {t('chat.earlierOther')}
+        </Text>
+      )}
+      {open && (q.isLoading ? <Loading /> : q.error ? <ErrorState error={q.error} /> : (
+        <Stack gap={8} mt="xs">
+          {messages.map((m) => (
+            <MessageBubble key={m.id} m={m} chatId={chatId} testId="earlier-message" />
+          ))}
+        </Stack>
+      ))}
+    </Paper>
+  );
+}
