@@ -47,7 +47,7 @@ describe.each(DIALECTS)('chat messages racing a completion on %s', (dialect) => 
     const now = nowIso();
     channel = {
       id: newId(), kind: 'telegram', name: 'Race', is_active: 1, queue_id: q.id, delivery: 'auto', mode: 'webhook', external_id: null, external_username: null,
-      last_error: null, last_checked_at: null, poll_offset: null, created_at: now, updated_at: now,
+      last_error: null, last_checked_at: null, poll_offset: null, webhook_failures: 0, webhook_gave_up_at: null, token_rejected_at: null, created_at: now, updated_at: now,
     };
     await db.insertInto('chat_channels').values(channel).execute();
     const notify = async (userIds: string[], event: RealtimeEvent) => {

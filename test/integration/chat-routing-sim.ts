@@ -49,7 +49,7 @@ export async function createFixture(db: DB, seed = 1, operators = 50): Promise<F
     .insertInto('chat_channels')
     .values({
       id: channelId, kind: 'telegram', name: 'Sim', is_active: 1, queue_id: lb.id, mode: null, external_id: null, external_username: null,
-      last_error: null, last_checked_at: null, poll_offset: null, delivery: 'auto', created_at: now, updated_at: now,
+      last_error: null, last_checked_at: null, poll_offset: null, delivery: 'auto', webhook_failures: 0, webhook_gave_up_at: null, token_rejected_at: null, created_at: now, updated_at: now,
     })
     .execute();
   // Random initial statuses: about 70% active.

@@ -393,6 +393,24 @@ describe('webhooks', () => {
     await api(token, 'deleteWebhook', { drop_pending_updates: true });
   });
 
+  it('routeOrigin delivers a public webhook URL to another origin (the emulator\'s DNS); calls() logs every call', async () => {
+    const token = newBot();
+    const site = 'https://crm.example.com';
+    tg.routeOrigin(site, receiver.url);
+    await api(token, 'setWebhook', { url: `${site}/hook?x=1` });
+    await tg.customerSends(token, { from: ann, text: 'via the map' });
+    expect(receiver.requests.map((r) => r.path)).toEqual(['/hook?x=1']);
+    // Pointing the name at a closed port: Telegram cannot reach the server.
+    tg.routeOrigin(site, 'http://127.0.0.1:9');
+    await tg.customerSends(token, { from: ann, text: 'unreachable' });
+    expect(tg.webhookInfo(token)).toMatchObject({ url: `${site}/hook?x=1`, pending_update_count: 1, last_error_message: 'Connection refused' });
+    tg.routeOrigin(site, null);
+    await api(token, 'deleteWebhook', { drop_pending_updates: true });
+    expect(tg.calls(token).map((c) => [c.method, c.status])).toEqual([['setwebhook', 200], ['deletewebhook', 200]]);
+    await api(`${token}x`, 'getMe');
+    expect(tg.calls(`${token}x`).map((c) => [c.method, c.status])).toEqual([['getme', 401]]);
+  });
+
   it('pushRaw delivers with a wrong or missing secret so the bot side can reject it', async () => {
     const token = newBot();
     await api(token, 'setWebhook', { url: `${receiver.url}/guarded`, secret_token: 'right' });

@@ -46,4 +46,16 @@ describe('diagnoseWebhook', () => {
     );
     expect(recent.state).toBe('failing');
   });
+
+  it('clears a stale error once a delivery arrived after it (Telegram keeps last_error_date)', () => {
+    const errorAt = sec(now) - 30;
+    const info = { url, has_custom_certificate: false, pending_update_count: 1, last_error_date: errorAt, last_error_message: 'Connection refused' };
+    // No delivery since the error (or one within the same second): still failing.
+    expect(diagnoseWebhook(info, url, now, null).state).toBe('failing');
+    expect(diagnoseWebhook(info, url, now, new Date(errorAt * 1000 + 500)).state).toBe('failing');
+    // A delivery after it: the error is history, though Telegram still reports it.
+    const ok = diagnoseWebhook(info, url, now, new Date((errorAt + 2) * 1000));
+    expect(ok.state).toBe('ok');
+    expect(ok.lastError?.message).toBe('Connection refused');
+  });
 });

@@ -1,6 +1,7 @@
 // Reads getWebhookInfo for channel self-diagnosis: is our webhook registered, is Telegram able to
 // deliver, and what to tell the administrator in plain words. Telegram keeps last_error_* after
-// deliveries recover, so an error counts as current only while updates are waiting or it is recent.
+// deliveries recover, so an error counts as current only when no delivery arrived after it (the
+// caller knows when the last one did) and updates are waiting or it is recent.
 import type { TelegramWebhookInfo } from './types.js';
 
 export type WebhookState = 'ok' | 'missing' | 'other-url' | 'failing';
@@ -17,7 +18,11 @@ export interface WebhookDiagnosis {
 /** An error younger than this is "current" even when nothing is pending. */
 const RECENT_ERROR_MS = 10 * 60 * 1000;
 
-export function diagnoseWebhook(info: TelegramWebhookInfo, expectedUrl: string, now: Date = new Date()): WebhookDiagnosis {
+/**
+ * @param lastDeliveryAt when a delivery last reached us (null: none known). An error older than
+ *   that delivery is history: Telegram delivered again since.
+ */
+export function diagnoseWebhook(info: TelegramWebhookInfo, expectedUrl: string, now: Date = new Date(), lastDeliveryAt: Date | null = null): WebhookDiagnosis {
   const pendingUpdates = info.pending_update_count ?? 0;
   const lastError =
     info.last_error_date !== undefined
@@ -31,7 +36,7 @@ export function diagnoseWebhook(info: TelegramWebhookInfo, expectedUrl: string, 
       state: 'missing',
       needsReregistration: true,
       explanation:
-        'No webhook is registered for this bot, so Telegram is not sending it messages. Switchboard will register it again; if this keeps happening, another program may be removing it (a bot can serve only one integration).',
+        'Telegram has no webhook registered for this bot, so it is not sending it messages. Switchboard will register it again; if this keeps happening, another program may be removing it (a bot can serve only one integration).',
     };
   }
   if (info.url !== expectedUrl) {
@@ -43,7 +48,9 @@ export function diagnoseWebhook(info: TelegramWebhookInfo, expectedUrl: string, 
     };
   }
   const recent = lastError !== undefined && now.getTime() - info.last_error_date! * 1000 < RECENT_ERROR_MS;
-  if (lastError && (pendingUpdates > 0 || recent)) {
+  // last_error_date has whole seconds: a delivery counts as "after" only from the next second on.
+  const recovered = lastError !== undefined && lastDeliveryAt !== null && lastDeliveryAt.getTime() >= (info.last_error_date! + 1) * 1000;
+  if (lastError && !recovered && (pendingUpdates > 0 || recent)) {
     return {
       ...base,
       state: 'failing',

@@ -59,6 +59,10 @@ export class TelegramEmulatorCore {
   private readonly attemptListeners = new Map<string, Array<(r: DeliveryResult) => void>>();
   private readonly retryDelaysMs: number[];
   private readonly sendTimes = new Map<string, number[]>();
+  /** Bot API calls answered, per token as sent (a revoked token keeps its own log), newest last. */
+  private readonly callLog = new Map<string, { method: string; status: number; at: number }[]>();
+  /** Public origin → where deliveries for it really go (see routeOrigin). */
+  private readonly origins = new Map<string, string>();
 
   constructor(private readonly options: CoreOptions = {}) {
     this.retryDelaysMs = options.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -107,6 +111,18 @@ export class TelegramEmulatorCore {
   }
 
   // ---- dispatch -------------------------------------------------------------------------------
+
+  recordCall(token: string, method: string, status: number): void {
+    let log = this.callLog.get(token);
+    if (!log) this.callLog.set(token, (log = []));
+    log.push({ method: method.toLowerCase(), status, at: Date.now() });
+    if (log.length > 1000) log.splice(0, log.length - 1000);
+  }
+
+  /** The Bot API calls made with this token (method lower-cased, HTTP status), oldest first. */
+  calls(token: string): { method: string; status: number; at: number }[] {
+    return [...(this.callLog.get(token) ?? [])];
+  }
 
   async call(token: string, method: string, params: Params): Promise<unknown> {
     const bot = this.bot(token);
@@ -483,7 +499,30 @@ export class TelegramEmulatorCore {
           // Telegram does not report errors of methods answered in a webhook response.
         }
       },
+      resolveUrl: (url) => this.resolveUrl(url),
     });
+  }
+
+  /**
+   * The emulator's DNS: webhooks registered under `publicOrigin` (e.g. https://crm.example.com) are
+   * delivered to `actualOrigin` instead (e.g. http://127.0.0.1:3000), so a test can run a "public"
+   * SiteUrl; pointing it at a closed port makes deliveries fail like an unreachable server; null
+   * removes the mapping.
+   */
+  routeOrigin(publicOrigin: string, actualOrigin: string | null): void {
+    const key = new URL(publicOrigin).origin;
+    if (actualOrigin === null) this.origins.delete(key);
+    else this.origins.set(key, new URL(actualOrigin).origin);
+  }
+
+  private resolveUrl(url: string): string {
+    try {
+      const u = new URL(url);
+      const to = this.origins.get(u.origin);
+      return to ? to + u.pathname + u.search : url;
+    } catch {
+      return url;
+    }
   }
 
   /** Delivers an arbitrary update straight to the webhook with a chosen secret (null = no header). */
@@ -491,7 +530,7 @@ export class TelegramEmulatorCore {
     const bot = this.bot(token);
     if (!bot.webhook) throw new Error('pushRaw: the bot has no webhook set');
     const secret = opts.secret === undefined ? bot.webhook.secretToken : (opts.secret ?? undefined);
-    return postUpdate(bot.webhook.url, update, secret);
+    return postUpdate(this.resolveUrl(bot.webhook.url), update, secret);
   }
 
   inject429(token: string, rule: { method?: string; chatId?: number; retryAfter: number; times: number }): void {

@@ -28,6 +28,9 @@
  * const newToken = tg.revokeToken(token)  // old token → 401 on every method; returns the replacement token
  * await tg.pushRaw(token, update, { secret: 'wrong' | null })  // POST straight to the webhook; null = no header,
  *                                         // omitted = the right secret → { ok, status?, body?, error? }
+ * tg.calls(token)                        // Bot API calls made with this token: [{ method: 'getupdates', status: 401, at }]
+ * tg.routeOrigin('https://crm.example.com', 'http://127.0.0.1:3000')  // "DNS": webhooks under the public origin are
+ *                                         // delivered to the actual one; a closed port = unreachable; null unmaps
  * await tg.close()
  * ```
  *
@@ -101,6 +104,8 @@ export interface TelegramEmulator {
   unblockByUser(token: string, chatId: number): void;
   revokeToken(token: string): string;
   pushRaw(token: string, update: unknown, opts?: { secret?: string | null }): Promise<DeliveryResult>;
+  routeOrigin(publicOrigin: string, actualOrigin: string | null): void;
+  calls(token: string): { method: string; status: number; at: number }[];
   close(): Promise<void>;
 }
 
@@ -141,6 +146,8 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions = {
     unblockByUser: (token, chatId) => core.unblockByUser(token, chatId),
     revokeToken: (token) => core.revokeToken(token),
     pushRaw: (token, update, opts) => core.pushRaw(token, update, opts),
+    routeOrigin: (publicOrigin, actualOrigin) => core.routeOrigin(publicOrigin, actualOrigin),
+    calls: (token) => core.calls(token),
     close: () => closeServer(core, server),
   };
 }

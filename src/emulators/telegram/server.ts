@@ -73,6 +73,7 @@ async function handleApi(
     bot = core.bot(token);
   } catch (err) {
     await drain(req);
+    core.recordCall(token, method, (err as ApiFailure).code);
     return sendEnvelopeError(res, err as ApiFailure);
   }
   try {
@@ -84,9 +85,13 @@ async function handleApi(
     } else {
       result = await core.callOnBot(bot, method, params);
     }
+    core.recordCall(token, method, 200);
     sendJson(res, 200, { ok: true, result });
   } catch (err) {
-    if (err instanceof ApiFailure) return sendEnvelopeError(res, err);
+    if (err instanceof ApiFailure) {
+      core.recordCall(token, method, err.code);
+      return sendEnvelopeError(res, err);
+    }
     throw err;
   }
 }

@@ -30,6 +30,8 @@ export interface WebhookDeliveryDeps {
   onAttempt: (bot: BotRecord, updateId: number, result: DeliveryResult) => void;
   /** A 2xx answer may carry a method call ({"method":"sendMessage",…}); the emulator executes it. */
   onReplyMethod: (bot: BotRecord, body: Record<string, unknown>) => Promise<void>;
+  /** Where a webhook URL is really delivered (the emulator's stand-in for DNS); default: the URL itself. */
+  resolveUrl?: (url: string) => string;
 }
 
 // node:http with a keep-alive agent rather than fetch: several times less CPU per delivery, which
@@ -153,7 +155,7 @@ async function attempt(bot: BotRecord, update: TgUpdate, deps: WebhookDeliveryDe
   const hook = bot.webhook!;
   const s = stateOf(bot);
   s.inFlight.add(update);
-  const result = await postUpdate(hook.url, update, hook.secretToken);
+  const result = await postUpdate(deps.resolveUrl ? deps.resolveUrl(hook.url) : hook.url, update, hook.secretToken);
   s.inFlight.delete(update);
   const stillCurrent = bot.webhook !== null && bot.webhook.generation === hook.generation;
   const stillQueued = bot.queue.some((q) => q.update === update);

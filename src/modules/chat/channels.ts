@@ -20,6 +20,15 @@ import type { ChatConnectors } from './connectors/registry.js';
 import type { ChannelRuntime, ChatConnector, DeliveryDiagnostics } from './connectors/types.js';
 import type { ConversationService, StoredInboundFile } from './conversations.js';
 import { isPublicUrl, webhookUrl } from './site-url.js';
+
+/** Only scheme + host of a URL we did not register: its path may carry someone else's secret. */
+function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'an invalid address';
+  }
+}
 import type { ChannelKind, ChatChannelsTable, ChatInboundUpdatesTable } from './tables.js';
 
 export const TELEGRAM_WARNING =
@@ -76,7 +85,16 @@ export function createChannelService(deps: ChannelDeps) {
   const log = logger.child({ component: 'chat-channels' });
   const connectorOf = (kind: ChannelKind): ChatConnector => deps.connectors.registry[kind];
   const maxFileBytes = deps.maxFileBytes ?? 20 * 1024 * 1024;
-  const tuning = { superviseMs: 5000, pollTimeoutSeconds: 25 };
+  const tuning = {
+    superviseMs: 5000,
+    pollTimeoutSeconds: 25,
+    /** Periodic checks that must find the webhook failing before an 'auto' channel switches to polling. */
+    webhookGiveUpChecks: 3,
+    /** How long an 'auto' channel that gave up on its webhook polls before trying the webhook again. */
+    webhookRetryAfterMs: 60 * 60_000,
+    /** How long pollers leave a rejected token alone before trying it again. */
+    tokenRetryAfterMs: 10 * 60_000,
+  };
 
   // Webhook secrets are needed on every delivery; decrypting one per request would be waste.
   const secretCache = new Map<string, { kind: ChannelKind; secret: string | null; at: number }>();
@@ -177,11 +195,15 @@ export function createChannelService(deps: ChannelDeps) {
       }
       try {
         await connector.registerWebhook(rt, url, secret);
-        await setError(id, null);
+        await setError(id, null, { webhook_failures: 0, token_rejected_at: null });
         return;
       } catch (err) {
         const problem = connector.describeError(err);
-        if (c.delivery === 'webhook' || connector.isAuthError(err)) {
+        if (connector.isAuthError(err)) {
+          await markTokenRejected(id, err);
+          return;
+        }
+        if (c.delivery === 'webhook') {
           await setError(id, `Telegram refused the webhook ${url}: ${problem}`);
           return;
         }
@@ -196,7 +218,8 @@ export function createChannelService(deps: ChannelDeps) {
       await setError(id, `Could not switch the bot to polling: ${connector.describeError(err)}`);
       return;
     }
-    await db.updateTable('chat_channels').set({ mode: 'polling', updated_at: nowIso() }).where('id', '=', id).execute();
+    // The token works (deleteWebhook answered): a past rejection no longer holds pollers back.
+    await db.updateTable('chat_channels').set({ mode: 'polling', token_rejected_at: null, updated_at: nowIso() }).where('id', '=', id).execute();
     if (!wantWebhook) await setError(id, null);
     kickSupervisor();
   }
@@ -361,12 +384,14 @@ export function createChannelService(deps: ChannelDeps) {
   }
 
   async function supervise(): Promise<void> {
-    const rows = await db.selectFrom('chat_channels').select(['id', 'kind', 'mode', 'is_active', 'poll_offset']).execute();
+    const rows = await db.selectFrom('chat_channels').select(['id', 'kind', 'mode', 'is_active', 'poll_offset', 'token_rejected_at']).execute();
     const seen = new Set<string>();
     for (const r of rows) {
       seen.add(r.id);
       const lease = `telegram-poll:${r.id}`;
-      const want = running && r.kind === 'telegram' && fromBool(r.is_active) && r.mode === 'polling';
+      // A rejected token stays rejected until someone enters a new one: try it again only now and then.
+      const rejected = !!r.token_rejected_at && Date.now() - Date.parse(r.token_rejected_at) < tuning.tokenRetryAfterMs;
+      const want = running && r.kind === 'telegram' && fromBool(r.is_active) && r.mode === 'polling' && !rejected;
       if (!want) {
         if (pollers.has(r.id)) {
           stopLocalPoller(r.id);
@@ -431,7 +456,11 @@ export function createChannelService(deps: ChannelDeps) {
     pollers.set(channelId, { abort, poller });
     void poller.done.then(async (result) => {
       if (pollers.get(channelId)?.poller === poller) pollers.delete(channelId);
-      if (result.reason === 'auth' || result.reason === 'webhook-conflict') {
+      if (result.reason === 'auth') {
+        await markTokenRejected(channelId, result.error).catch(() => {});
+        return;
+      }
+      if (result.reason === 'webhook-conflict') {
         // A switch to the webhook also ends polling with a conflict: that is no error.
         const now = await db.selectFrom('chat_channels').select('mode').where('id', '=', channelId).executeTakeFirst().catch(() => undefined);
         if (now?.mode === 'polling') await setError(channelId, deps.connectors.telegram.describeError(result.error)).catch(() => {});
@@ -455,7 +484,82 @@ export function createChannelService(deps: ChannelDeps) {
     return rows.length;
   }
 
-  /** Periodic self-diagnosis: a lost webhook is registered again; a public SiteUrl moves 'auto' channels from polling to the webhook. */
+  /** When a delivery (webhook or poll) last reached us; tells a current webhook error from history. */
+  async function lastDeliveryAt(channelId: string): Promise<Date | null> {
+    const row = await db
+      .selectFrom('chat_inbound_updates')
+      .select('received_at')
+      .where('channel_id', '=', channelId)
+      .orderBy('received_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? new Date(row.received_at) : null;
+  }
+
+  /** Telegram rejected the token (revoked or replaced): say so, and keep pollers from retrying it every tick. */
+  async function markTokenRejected(channelId: string, err: unknown) {
+    const connector = deps.connectors.telegram;
+    log.warn({ channelId }, 'Telegram rejected the bot token; polling pauses until a new token is entered (retried every few minutes)');
+    await setError(channelId, connector.describeError(err), { token_rejected_at: nowIso() });
+  }
+
+  /** Deletes the webhook and moves the channel to polling (the supervisor starts a poller). */
+  async function fallBackToPolling(c: ChatChannelsTable, rt: ChannelRuntime, message: string) {
+    const connector = connectorOf(c.kind);
+    try {
+      await connector.unregisterWebhook(rt);
+    } catch (err) {
+      await setError(c.id, `Could not switch the bot to polling: ${connector.describeError(err)}`);
+      return;
+    }
+    const now = nowIso();
+    await db
+      .updateTable('chat_channels')
+      .set({ mode: 'polling', webhook_failures: 0, webhook_gave_up_at: now, last_error: message, last_checked_at: now, updated_at: now })
+      .where('id', '=', c.id)
+      .execute();
+    kickSupervisor();
+  }
+
+  /**
+   * One periodic look at a webhook channel through getWebhookInfo (judged by diagnoseWebhook): a
+   * lost or replaced registration is registered again; a failing one is reported in plain words,
+   * and an 'auto' channel whose webhook failed WEBHOOK_GIVE_UP_CHECKS checks in a row switches to
+   * polling; a healthy one clears the error (Telegram keeps its last error after recovery, so the
+   * time of our last received delivery decides whether that error is still current).
+   */
+  async function checkWebhook(c: ChatChannelsTable, site: string) {
+    const connector = connectorOf(c.kind);
+    const rt = await runtime(c);
+    const expected = webhookUrl(site, c.kind, c.id);
+    const h = await connector.webhookHealth(rt, expected, await lastDeliveryAt(c.id));
+    if (h.state === 'missing' || h.state === 'other-url') {
+      await configureDelivery(c.id);
+      const after = await load(c.id);
+      if (after.mode === 'webhook' && !after.last_error) {
+        const had = h.url ? `a webhook at ${safeOrigin(h.url)}` : 'none';
+        await setError(c.id, `The webhook registration was lost (Telegram had ${had}); Switchboard registered it again.`);
+      }
+      return;
+    }
+    if (h.state === 'ok') {
+      await setError(c.id, null, { webhook_failures: 0, token_rejected_at: null });
+      return;
+    }
+    const failures = c.webhook_failures + 1;
+    if (c.delivery === 'auto' && failures >= tuning.webhookGiveUpChecks) {
+      log.warn({ channelId: c.id, failures, problem: h.lastError }, 'the webhook keeps failing; switching the channel to long polling');
+      await fallBackToPolling(
+        c,
+        rt,
+        `Telegram could not deliver to the webhook ${expected} in ${failures} checks in a row ("${h.lastError ?? 'unknown error'}"), so Switchboard switched to long polling; it tries the webhook again later. Check that SiteUrl is reachable from the internet over HTTPS.`,
+      );
+      return;
+    }
+    await setError(c.id, h.explanation, { webhook_failures: failures });
+  }
+
+  /** Periodic self-diagnosis: a lost webhook is registered again; a failing one is reported (and an 'auto' one gives way to polling); a public SiteUrl moves 'auto' channels from polling to the webhook. */
   async function checkChannels(): Promise<void> {
     const site = await deps.siteUrl();
     const rows = await db.selectFrom('chat_channels').selectAll().where('is_active', '=', 1).execute();
@@ -463,57 +567,69 @@ export function createChannelService(deps: ChannelDeps) {
       const connector = connectorOf(c.kind);
       try {
         if (c.mode === 'webhook') {
-          const rt = await runtime(c);
-          const expected = webhookUrl(site, c.kind, c.id);
-          const state = await connector.webhookState(rt);
-          if (state.url !== expected) {
-            await configureDelivery(c.id);
-            const after = await load(c.id);
-            if (after.mode === 'webhook' && !after.last_error) {
-              await setError(c.id, `The webhook registration was lost (Telegram had ${state.url ? `"${state.url}"` : 'none'}); Switchboard registered it again.`);
-            }
-          } else {
-            await setError(c.id, state.lastError);
-          }
+          await checkWebhook(c, site);
         } else if (c.mode === 'polling' && c.delivery === 'auto' && isPublicUrl(site)) {
-          await configureDelivery(c.id);
+          // After giving up on a failing webhook, wait before trying it again.
+          const gaveUp = c.webhook_gave_up_at ? Date.parse(c.webhook_gave_up_at) : 0;
+          if (Date.now() - gaveUp >= tuning.webhookRetryAfterMs) await configureDelivery(c.id);
         } else if (c.mode === null) {
           await configureDelivery(c.id);
         }
       } catch (err) {
-        await setError(c.id, connector.describeError(err)).catch(() => {});
+        if (connector.isAuthError(err)) await markTokenRejected(c.id, err).catch(() => {});
+        else await setError(c.id, connector.describeError(err)).catch(() => {});
       }
     }
   }
 
   async function diagnostics(c: ChatChannelsTable): Promise<DeliveryDiagnostics> {
     const site = await deps.siteUrl();
+    const expected = c.mode === 'webhook' ? webhookUrl(site, c.kind, c.id) : null;
+    const holder = c.mode === 'polling' ? await deps.leases.holderOf(`telegram-poll:${c.id}`) : null;
     const out: DeliveryDiagnostics = {
       mode: (c.mode as DeliveryDiagnostics['mode']) ?? null,
+      state: 'not-configured',
+      explanation: 'Switchboard has not arranged delivery for this channel yet; the periodic check does it within a few minutes.',
       webhookUrl: null,
-      expectedWebhookUrl: c.mode === 'webhook' ? webhookUrl(site, c.kind, c.id) : null,
+      expectedWebhookUrl: expected,
       pendingUpdateCount: null,
       lastErrorAt: null,
       lastError: c.last_error,
-      pollingHolder: c.mode === 'polling' ? await deps.leases.holderOf(`telegram-poll:${c.id}`) : null,
+      pollingHolder: holder,
     };
     const connector = connectorOf(c.kind);
+    if (!fromBool(c.is_active)) {
+      out.state = 'inactive';
+      out.explanation = 'The channel is deactivated: it receives no messages (Telegram keeps them for up to 24 hours).';
+      return out;
+    }
     try {
       // The admin is waiting on this page: do not hang for the client's full timeout.
-      const state = await Promise.race([
-        connector.webhookState(await runtime(c)),
+      const h = await Promise.race([
+        connector.webhookHealth(await runtime(c), expected ?? '', await lastDeliveryAt(c.id)),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('Telegram did not answer within 5 seconds.')), 5000).unref()),
       ]);
-      out.webhookUrl = state.url;
-      out.pendingUpdateCount = state.pending;
-      out.lastErrorAt = state.lastErrorAt;
-      if (state.lastError) out.lastError = state.lastError;
-      if (c.mode === 'webhook' && state.url !== out.expectedWebhookUrl) {
-        out.lastError = `Telegram has ${state.url ? `the webhook "${state.url}"` : 'no webhook'} instead of ${out.expectedWebhookUrl}; the periodic check registers it again.`;
+      out.webhookUrl = h.url && c.mode === 'webhook' && h.url === expected ? h.url : h.url ? safeOrigin(h.url) : null;
+      out.pendingUpdateCount = h.pending;
+      if (c.mode === 'webhook') {
+        out.state = h.state === 'ok' ? 'ok' : `webhook-${h.state}`;
+        out.explanation = h.explanation;
+        out.lastError = h.state === 'ok' ? null : h.explanation;
+        out.lastErrorAt = h.state === 'failing' ? h.lastErrorAt : null;
+      } else if (c.mode === 'polling') {
+        if (h.url) {
+          out.state = 'polling-blocked';
+          out.explanation = out.lastError = `Another webhook (at ${safeOrigin(h.url)}) is registered for this bot, so polling cannot work: is another integration using it?`;
+        } else {
+          out.state = 'polling';
+          out.explanation = holder
+            ? `Switchboard fetches messages from Telegram by long polling (process ${holder}).`
+            : 'The channel uses long polling, but no worker process is polling it right now; it starts within a few seconds of a worker running.';
+        }
       }
-      if (c.mode === 'polling' && state.url) out.lastError = `Another webhook ("${state.url}") is registered for this bot, so polling cannot work: is another integration using it?`;
     } catch (err) {
-      out.lastError = connector.describeError(err);
+      out.state = connector.isAuthError(err) ? 'token-revoked' : 'unreachable';
+      out.explanation = out.lastError = connector.describeError(err);
     }
     return out;
   }
@@ -555,7 +671,7 @@ export function createChannelService(deps: ChannelDeps) {
         .values({
           id, kind: input.kind, name: input.name?.trim() || (who.username ? `@${who.username}` : who.displayName), is_active: toBool(input.isActive ?? true),
           queue_id: input.queueId, delivery: input.delivery ?? 'auto', mode: null, external_id: who.externalId, external_username: who.username,
-          last_error: null, last_checked_at: null, poll_offset: null, created_at: now, updated_at: now,
+          last_error: null, last_checked_at: null, poll_offset: null, webhook_failures: 0, webhook_gave_up_at: null, token_rejected_at: null, created_at: now, updated_at: now,
         })
         .execute();
       await secrets.put(tokenRef(id), input.token);
@@ -575,6 +691,7 @@ export function createChannelService(deps: ChannelDeps) {
           throw errors.validation([{ field: 'token', message: `This token belongs to another bot (@${who.username ?? who.externalId}); create a new channel for it.` }]);
         }
         await secrets.put(tokenRef(id), patch.token);
+        await db.updateTable('chat_channels').set({ token_rejected_at: null }).where('id', '=', id).execute();
         reconfigure = true;
       }
       if (patch.isActive !== undefined && patch.isActive !== fromBool(c.is_active)) reconfigure = true;

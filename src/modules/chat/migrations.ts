@@ -178,4 +178,17 @@ export const chatMigrations: Record<string, Migration> = {
       await db.schema.createIndex('chats_queue_state_seq_idx').on('chats').columns(['queue_id', 'state', 'seq']).execute();
     },
   },
+  '0504_chat_channel_health': {
+    async up(db: Kysely<any>) {
+      // Self-diagnosis state (H6): consecutive periodic checks that found the webhook failing (an
+      // 'auto' channel falls back to polling after a few), when it last gave up on the webhook (so
+      // the check does not switch straight back), and when Telegram last rejected the bot token (a
+      // poller does not restart into the same 401 every few seconds).
+      await db.schema.alterTable('chat_channels').addColumn('webhook_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('chat_channels').addColumn('webhook_gave_up_at', ts).execute();
+      await db.schema.alterTable('chat_channels').addColumn('token_rejected_at', ts).execute();
+      // "When did a delivery last reach us?" decides whether Telegram's last webhook error is history.
+      await db.schema.createIndex('chat_inbound_updates_channel_received_idx').on('chat_inbound_updates').columns(['channel_id', 'received_at']).execute();
+    },
+  },
 };

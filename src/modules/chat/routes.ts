@@ -53,6 +53,9 @@ const channelView = z.object({
 });
 const diagnosticsView = z.object({
   mode: z.enum(['webhook', 'polling']).nullable(),
+  /** The channel's state in one word (see ChannelHealthState) and in plain words. */
+  state: z.enum(['ok', 'webhook-missing', 'webhook-other-url', 'webhook-failing', 'polling', 'polling-blocked', 'token-revoked', 'inactive', 'not-configured', 'unreachable']),
+  explanation: z.string(),
   webhookUrl: z.string().nullable(),
   expectedWebhookUrl: z.string().nullable(),
   pendingUpdateCount: z.number().nullable(),

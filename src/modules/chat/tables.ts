@@ -60,6 +60,12 @@ export interface ChatChannelsTable {
   last_checked_at: string | null;
   /** Polling offset (next update_id to ask for). */
   poll_offset: number | null;
+  /** Consecutive periodic checks that found Telegram failing to deliver to the webhook (0504). */
+  webhook_failures: number;
+  /** When an 'auto' channel gave up on a failing webhook and switched to polling; the webhook is retried later. */
+  webhook_gave_up_at: string | null;
+  /** When Telegram last rejected the bot token (401); pollers wait before trying it again. */
+  token_rejected_at: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -3,6 +3,7 @@
 import {
   createTelegramClient,
   describeTelegramError,
+  diagnoseWebhook,
   isTelegramError,
   normalizeUpdate,
   verifyWebhookSecret,
@@ -43,13 +44,16 @@ export function createTelegramChatConnector(opts: { apiRoot: string; fetchImpl?:
       await of(rt).deleteWebhook({ dropPendingUpdates: false });
     },
 
-    async webhookState(rt) {
+    async webhookHealth(rt, expectedUrl, lastDeliveryAt) {
       const info = await of(rt).getWebhookInfo();
+      const d = diagnoseWebhook(info, expectedUrl, new Date(), lastDeliveryAt);
       return {
+        state: d.state,
         url: info.url || null,
         pending: info.pending_update_count ?? null,
         lastErrorAt: isoOf(info.last_error_date),
-        lastError: info.last_error_message ? `Telegram could not deliver to the webhook: ${info.last_error_message}` : null,
+        lastError: info.last_error_message ?? null,
+        explanation: d.explanation,
       };
     },
 

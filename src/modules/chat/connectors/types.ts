@@ -26,16 +26,46 @@ export interface OutgoingFile {
   kind: 'photo' | 'document';
 }
 
+/** How a channel is doing, for the administrator (GET /api/chat-channels/{id}). */
+export type ChannelHealthState =
+  | 'ok'
+  | 'webhook-missing'
+  | 'webhook-other-url'
+  | 'webhook-failing'
+  | 'polling'
+  | 'polling-blocked'
+  | 'token-revoked'
+  | 'inactive'
+  | 'not-configured'
+  | 'unreachable';
+
 export interface DeliveryDiagnostics {
   mode: 'webhook' | 'polling' | null;
+  /** The channel's state in one word, and the same in plain words (what happens, what to do). */
+  state: ChannelHealthState;
+  explanation: string;
   webhookUrl: string | null;
   expectedWebhookUrl: string | null;
   pendingUpdateCount: number | null;
+  /** When the current delivery problem was last seen (null when there is none). */
   lastErrorAt: string | null;
   /** The channel's problem in plain words, or null when healthy. */
   lastError: string | null;
   /** Process holding the polling lease (polling mode). */
   pollingHolder: string | null;
+}
+
+/** The push registration as the service sees it, judged (see connectors/telegram/diagnostics.ts). */
+export interface WebhookHealth {
+  state: 'ok' | 'missing' | 'other-url' | 'failing';
+  /** Registered URL; only its origin is safe to show (a foreign path may hold a secret). */
+  url: string | null;
+  pending: number | null;
+  /** The service's last delivery error (kept by the service after recovery). */
+  lastErrorAt: string | null;
+  lastError: string | null;
+  /** Plain words for the administrator. */
+  explanation: string;
 }
 
 /** Credentials and context a connector works with; secrets come from the SecretStore. */
@@ -50,8 +80,11 @@ export interface ChatConnector {
   /** Registers push delivery at `url`; throws when the service refuses (caller falls back to pull). */
   registerWebhook(rt: ChannelRuntime, url: string, secret: string): Promise<void>;
   unregisterWebhook(rt: ChannelRuntime): Promise<void>;
-  /** Current push registration as the service sees it. */
-  webhookState(rt: ChannelRuntime): Promise<{ url: string | null; pending: number | null; lastErrorAt: string | null; lastError: string | null }>;
+  /**
+   * Current push registration as the service sees it, judged against the URL we registered;
+   * `lastDeliveryAt` (the last delivery that reached us) tells a current error from history.
+   */
+  webhookHealth(rt: ChannelRuntime, expectedUrl: string, lastDeliveryAt: Date | null): Promise<WebhookHealth>;
   parseInbound(payload: unknown): ParsedInbound;
   /** Constant-time check of the webhook's secret header. */
   verifyWebhook(headers: Record<string, string | string[] | undefined>, secret: string): boolean;
