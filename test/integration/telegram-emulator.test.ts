@@ -411,6 +411,19 @@ describe('webhooks', () => {
     expect(tg.calls(`${token}x`).map((c) => [c.method, c.status])).toEqual([['getme', 401]]);
   });
 
+  it('holdMethod makes the next calls of a method wait until released', async () => {
+    const token = newBot();
+    const hold = tg.holdMethod(token, 'getMe');
+    let done = false;
+    const call = api(token, 'getMe').then((r) => ((done = true), r));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(hold.waiting()).toBe(1);
+    expect(done).toBe(false);
+    hold.release();
+    expect((await call).body.ok).toBe(true);
+    expect((await api(token, 'getMe')).body.ok).toBe(true);
+  });
+
   it('pushRaw delivers with a wrong or missing secret so the bot side can reject it', async () => {
     const token = newBot();
     await api(token, 'setWebhook', { url: `${receiver.url}/guarded`, secret_token: 'right' });

@@ -112,6 +112,32 @@ export class TelegramEmulatorCore {
 
   // ---- dispatch -------------------------------------------------------------------------------
 
+  /** Methods whose calls wait for a test to let them through (see holdMethod), per bot. */
+  private readonly holds = new Map<string, { waiting: (() => void)[]; released: boolean }>();
+
+  /**
+   * The next calls of `method` for this bot wait until `release()` (a test opens a window between
+   * a client's request and its effect, e.g. to make something happen while deleteWebhook is under way).
+   */
+  holdMethod(token: string, method: string): { release(): void; waiting(): number } {
+    const key = `${this.bot(token).id}:${method.toLowerCase()}`;
+    const hold = { waiting: [] as (() => void)[], released: false };
+    this.holds.set(key, hold);
+    return {
+      release: () => {
+        hold.released = true;
+        if (this.holds.get(key) === hold) this.holds.delete(key);
+        for (const go of hold.waiting.splice(0)) go();
+      },
+      waiting: () => hold.waiting.length,
+    };
+  }
+
+  private async passHold(bot: BotRecord, name: string): Promise<void> {
+    const hold = this.holds.get(`${bot.id}:${name}`);
+    if (hold && !hold.released) await new Promise<void>((resolve) => hold.waiting.push(resolve));
+  }
+
   recordCall(token: string, method: string, status: number): void {
     let log = this.callLog.get(token);
     if (!log) this.callLog.set(token, (log = []));
@@ -133,6 +159,7 @@ export class TelegramEmulatorCore {
     const name = method.toLowerCase();
     const handler = this.methods[name];
     if (!handler) throw new ApiFailure(404, 'Not Found');
+    await this.passHold(bot, name);
     this.checkRate(bot, name, params);
     return handler(bot, params);
   }
@@ -589,6 +616,9 @@ export class TelegramEmulatorCore {
   }
 
   close(): void {
+    // Nothing stays held once the emulator closes.
+    for (const hold of this.holds.values()) for (const go of hold.waiting.splice(0)) go();
+    this.holds.clear();
     for (const bot of this.bots) {
       bot.poll?.finish([]);
       resetDelivery(bot);

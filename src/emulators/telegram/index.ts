@@ -29,6 +29,7 @@
  * await tg.pushRaw(token, update, { secret: 'wrong' | null })  // POST straight to the webhook; null = no header,
  *                                         // omitted = the right secret → { ok, status?, body?, error? }
  * tg.calls(token)                        // Bot API calls made with this token: [{ method: 'getupdates', status: 401, at }]
+ * const hold = tg.holdMethod(token, 'deleteWebhook')  // its next calls wait…; hold.waiting() → how many; hold.release()
  * tg.routeOrigin('https://crm.example.com', 'http://127.0.0.1:3000')  // "DNS": webhooks under the public origin are
  *                                         // delivered to the actual one; a closed port = unreachable; null unmaps
  * await tg.close()
@@ -106,6 +107,7 @@ export interface TelegramEmulator {
   pushRaw(token: string, update: unknown, opts?: { secret?: string | null }): Promise<DeliveryResult>;
   routeOrigin(publicOrigin: string, actualOrigin: string | null): void;
   calls(token: string): { method: string; status: number; at: number }[];
+  holdMethod(token: string, method: string): { release(): void; waiting(): number };
   close(): Promise<void>;
 }
 
@@ -148,6 +150,7 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions = {
     pushRaw: (token, update, opts) => core.pushRaw(token, update, opts),
     routeOrigin: (publicOrigin, actualOrigin) => core.routeOrigin(publicOrigin, actualOrigin),
     calls: (token) => core.calls(token),
+    holdMethod: (token, method) => core.holdMethod(token, method),
     close: () => closeServer(core, server),
   };
 }

@@ -13,8 +13,8 @@ import type { FileStore } from '../../platform/files/index.js';
 import type { JobQueue } from '../../platform/jobs/types.js';
 import type { Leases } from '../../platform/leases/types.js';
 import type { Logger } from '../../platform/logger.js';
-import { fromJson, isUniqueViolation, newId, nowIso, toBool, toJson, fromBool } from '../../platform/db/index.js';
-import { errors } from '../../platform/http/errors.js';
+import { forUpdate, fromJson, isForeignKeyViolation, isUniqueViolation, newId, nowIso, toBool, toJson, fromBool, type Dialect } from '../../platform/db/index.js';
+import { AppError, errors } from '../../platform/http/errors.js';
 import { createPoller, newWebhookSecret, type Poller } from '../../connectors/telegram/index.js';
 import type { ChatConnectors } from './connectors/registry.js';
 import type { ChannelRuntime, ChatConnector, DeliveryDiagnostics } from './connectors/types.js';
@@ -62,6 +62,8 @@ export interface ChannelInput {
 
 export interface ChannelDeps {
   db: DB;
+  /** Row locks (FOR UPDATE) on PostgreSQL; SQLite serialises writers. Default 'sqlite'. */
+  dialect?: Dialect;
   secrets: SecretStore;
   files: FileStore;
   jobs: JobQueue;
@@ -82,6 +84,7 @@ const secretRef = (id: string) => `chat-channel:${id}:webhook-secret`;
 
 export function createChannelService(deps: ChannelDeps) {
   const { db, secrets, logger } = deps;
+  const dialect = deps.dialect ?? 'sqlite';
   const log = logger.child({ component: 'chat-channels' });
   const connectorOf = (kind: ChannelKind): ChatConnector => deps.connectors.registry[kind];
   const maxFileBytes = deps.maxFileBytes ?? 20 * 1024 * 1024;
@@ -317,7 +320,17 @@ export function createChannelService(deps: ChannelDeps) {
     if (typeof updateId !== 'number' || !Number.isSafeInteger(updateId)) return 400;
     const parsed = connectorOf(kind).parseInbound(body);
     const order = parsed.kind === 'message' ? `${channelId}:${parsed.message.externalChatId}` : null;
-    const rowId = await persistUpdate(channelId, String(updateId), body, order);
+    let rowId: string | null;
+    try {
+      rowId = await persistUpdate(channelId, String(updateId), body, order);
+    } catch (err) {
+      // The channel was deleted since its secret was cached here.
+      if (isForeignKeyViolation(err)) {
+        secretCache.delete(channelId);
+        return 404;
+      }
+      throw err;
+    }
     if (rowId) {
       if (inline.enabled) {
         // Embedded mode (local jobs, this process works them): process right after answering.
@@ -713,21 +726,43 @@ export function createChannelService(deps: ChannelDeps) {
       return view(await load(id), await secrets.has(tokenRef(id)));
     },
 
+    /**
+     * Deletes a channel that has no chats (H6: one with chats is only deactivated). Race-free: the
+     * check and the delete run in one transaction holding the channel row's lock; opening a chat
+     * takes a key-share lock on that row (foreign key), so a chat either committed before the check
+     * (→ 409 CHANNEL_HAS_CHATS) or its insert waits and then finds the channel gone. Telegram is told
+     * only after the commit, with the token read before the secrets go.
+     */
     async remove(id: string): Promise<void> {
       const c = await load(id);
-      const chat = await db.selectFrom('chats').select('id').where('channel_id', '=', id).executeTakeFirst();
-      if (chat) throw errors.conflict('This channel has chats, so it cannot be deleted (their history would be lost). Deactivate it instead.');
-      stopLocalPoller(id);
+      const rt = await runtime(c).catch(() => null);
+      const hasChats = () =>
+        new AppError(409, 'CHANNEL_HAS_CHATS', 'This channel has chats, so it cannot be deleted (their history would be lost). Deactivate it instead.', { channelId: id });
       try {
-        await connectorOf(c.kind).unregisterWebhook(await runtime(c));
+        await db.transaction().execute(async (trx) => {
+          const locked = await forUpdate(trx.selectFrom('chat_channels').select('id').where('id', '=', id), dialect).executeTakeFirst();
+          if (!locked) throw errors.notFound('Chat channel', id);
+          const chat = await trx.selectFrom('chats').select('id').where('channel_id', '=', id).limit(1).executeTakeFirst();
+          if (chat) throw hasChats();
+          await trx.deleteFrom('chat_channels').where('id', '=', id).execute();
+        });
       } catch (err) {
-        log.warn({ channelId: id, problem: connectorOf(c.kind).describeError(err) }, 'could not remove the webhook of a deleted channel');
+        // Belt and braces: whatever still references the channel makes it a 409, never a 500.
+        if (isForeignKeyViolation(err)) throw hasChats();
+        throw err;
       }
-      await db.deleteFrom('chat_channels').where('id', '=', id).execute();
-      await secrets.deletePrefix(`chat-channel:${id}:`);
-      await deps.leases.release(`telegram-poll:${id}`, deps.instanceId);
       secretCache.delete(id);
       channelCache.delete(id);
+      stopLocalPoller(id);
+      if (rt) {
+        try {
+          await connectorOf(c.kind).unregisterWebhook(rt);
+        } catch (err) {
+          log.warn({ channelId: id, problem: connectorOf(c.kind).describeError(err) }, 'could not remove the webhook of a deleted channel');
+        }
+      }
+      await secrets.deletePrefix(`chat-channel:${id}:`);
+      await deps.leases.release(`telegram-poll:${id}`, deps.instanceId);
     },
 
     /** Process webhook updates in this process instead of through a job (embedded mode only). */

@@ -136,6 +136,7 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
 
   const channels = createChannelService({
     db,
+    dialect: platform.dialect,
     secrets: platform.secrets,
     files: platform.files,
     jobs: platform.jobs,
