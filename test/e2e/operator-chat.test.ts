@@ -1,5 +1,5 @@
-// E2E (W1, H1, H2, H6, H9, H10): an administrator connects a Telegram bot in Chat settings (token
-// verified against the Telegram emulator); an operator sets themselves Active, a customer writes to
+// E2E (W1, H1, H2, H6, H9, H10): an administrator creates a queue with its operator and connects a
+// Telegram bot in Chat settings (token verified against the Telegram emulator); an operator sets themselves Active, a customer writes to
 // the bot, the chat is offered with the notification sound, the operator accepts, reads the
 // history, replies (the customer receives it in Telegram) and completes the chat; the contact made
 // from the Telegram user shows the chat on its timeline; deleting the used channel is refused in plain
@@ -26,11 +26,9 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
     tg = await startTelegramEmulator();
     [app, browser] = await Promise.all([startTestApp({ env: { TELEGRAM_API_ROOT: tg.url } }), launch()]);
     bot = tg.createBot({ username: 'acme_support_bot', firstName: 'Acme Support' });
-    admin = await app.createUser({ name: 'Alice Admin', email: 'alice@acme.test', operations: ['CanManageChats'] });
+    // Picking operators by name needs the user list, which is CanManageAdministration's.
+    admin = await app.createUser({ name: 'Alice Admin', email: 'alice@acme.test', operations: ['CanManageChats', 'CanManageAdministration'] });
     operator = await app.createUser({ name: 'Oleg Operator', email: 'oleg@acme.test' });
-    const q = await app.request('POST', '/api/chat-queues', { token: app.adminToken, body: { name: 'Support', routingRule: 'to-all', userIds: [operator.id] } });
-    expect(q.status, JSON.stringify(q.body)).toBe(201);
-    queueId = q.body.id;
   }, 180_000);
   afterAll(async () => {
     await within(browser?.close(), 20_000, 'browser.close');
@@ -38,11 +36,30 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
   }, 120_000);
 
   it(
-    'administrator connects a Telegram bot; a refused token is shown in plain words',
+    'administrator creates a queue with an operator and connects a Telegram bot; a refused token is shown in plain words',
     async () => {
       const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-      await flow(page, 'admin-adds-channel', async () => {
+      await flow(page, 'admin-adds-queue', async () => {
         await signIn(page, app.url, admin.email, admin.password);
+        await page.getByRole('link', { name: 'Queues' }).click();
+        await page.getByRole('button', { name: 'Add queue' }).click();
+        await page.getByTestId('queue-name').fill('Support');
+        await page.getByTestId('queue-users').click();
+        await page.getByRole('option', { name: 'Oleg Operator <oleg@acme.test>' }).click();
+        // Close the picker's list (it covers the buttons) by clicking elsewhere in the form.
+        await page.getByTestId('queue-name').click();
+        await page.getByRole('option').first().waitFor({ state: 'hidden' });
+        await page.getByTestId('queue-save').click();
+        const card = page.getByTestId('queue-card').filter({ hasText: 'Support' });
+        await card.getByText('Oleg Operator').waitFor();
+        await screenshot(page, 'admin-adds-queue');
+      });
+      const queues = await app.request('GET', '/api/chat-queues', { token: app.adminToken });
+      expect(queues.body.items).toHaveLength(1);
+      expect(queues.body.items[0]).toMatchObject({ name: 'Support', routingRule: 'to-all', userIds: [operator.id] });
+      queueId = queues.body.items[0].id;
+
+      await flow(page, 'admin-adds-channel', async () => {
         await page.getByRole('link', { name: 'Channels' }).click();
         await page.getByTestId('add-channel').click();
         await page.getByTestId('bot-token').fill('123456:not-a-real-token');
@@ -61,6 +78,23 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
       expect(list.body.items).toHaveLength(1);
       expect(list.body.items[0]).toMatchObject({ queueId, isActive: true, botUsername: 'acme_support_bot', hasToken: true });
       await page.context().close();
+
+      // A chat manager without CanManageAdministration is told to pick operators by role.
+      const chief = await app.createUser({ name: 'Carl Chats', operations: ['CanManageChats'] });
+      const p2 = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      const forbidden: string[] = [];
+      p2.on('response', (r) => {
+        if (r.url().includes('/api/') && r.status() === 403) forbidden.push(r.url());
+      });
+      await flow(p2, 'chat-manager-queue', async () => {
+        await signIn(p2, app.url, chief.email, chief.password);
+        await p2.getByRole('link', { name: 'Queues' }).click();
+        await p2.getByTestId('queue-card').filter({ hasText: 'Support' }).click();
+        await p2.getByText('you can still choose operators by role', { exact: false }).waitFor();
+        expect(await p2.getByTestId('queue-users').isDisabled()).toBe(true);
+      });
+      expect(forbidden).toEqual([]);
+      await p2.context().close();
     },
     90_000,
   );

@@ -7,6 +7,7 @@ import { del, fieldErrors, get, patch, post, type Page } from '../../api/client.
 import { ErrorState, Loading, PageHeader, confirmAction, notifyError, useApiMutation } from '../../components/common.js';
 import { useT } from '../../i18n/index.js';
 import type { Role, User } from '../admin/Users.js';
+import { useSession } from '../../api/session.js';
 
 export interface Queue {
   id: string;
@@ -21,11 +22,16 @@ export function useQueues() {
   return useQuery({ queryKey: ['chat-queues'], queryFn: () => get<Page<Queue>>('/api/chat-queues?limit=200') });
 }
 
-/** Users and roles for operator pickers; the chat API lists them for CanManageChats holders. */
+/**
+ * Users and roles for the operator pickers. Roles are listed to everyone; the user list needs
+ * CanManageAdministration, so a chat manager without it picks operators by role (and is told so).
+ */
 function usePeople() {
-  const users = useQuery({ queryKey: ['users', 'for-chat'], queryFn: () => get<Page<User>>('/api/users?limit=200'), retry: false });
+  const { can } = useSession();
+  const canListUsers = can('CanManageAdministration');
+  const users = useQuery({ queryKey: ['users', 'for-chat'], queryFn: () => get<Page<User>>('/api/users?limit=200'), retry: false, enabled: canListUsers });
   const roles = useQuery({ queryKey: ['roles'], queryFn: () => get<Page<Role>>('/api/roles') });
-  return { users: users.data?.items ?? [], roles: roles.data?.items ?? [] };
+  return { users: users.data?.items ?? [], roles: roles.data?.items ?? [], canListUsers };
 }
 
 export function QueuesPage() {
@@ -97,12 +103,12 @@ export function QueuesPage() {
           ))}
         </SimpleGrid>
       )}
-      {editing && <QueueModal queue={editing === 'new' ? null : editing} users={people.users} roles={people.roles} onClose={() => setEditing(null)} />}
+      {editing && <QueueModal queue={editing === 'new' ? null : editing} users={people.users} roles={people.roles} canListUsers={people.canListUsers} onClose={() => setEditing(null)} />}
     </>
   );
 }
 
-function QueueModal({ queue, users, roles, onClose }: { queue: Queue | null; users: User[]; roles: Role[]; onClose: () => void }) {
+function QueueModal({ queue, users, roles, canListUsers, onClose }: { queue: Queue | null; users: User[]; roles: Role[]; canListUsers: boolean; onClose: () => void }) {
   const t = useT();
   const [f, setF] = useState({
     name: queue?.name ?? '',
@@ -165,7 +171,18 @@ function QueueModal({ queue, users, roles, onClose }: { queue: Queue | null; use
             w={260}
           />
           <MultiSelect label={t('queues.operatorRoles')} data={roles.map((r) => ({ value: r.id, label: r.name }))} value={f.roleIds} onChange={(v) => setF({ ...f, roleIds: v })} searchable error={errs.roleIds} />
-          <MultiSelect label={t('queues.operatorUsers')} data={users.map((u) => ({ value: u.id, label: `${u.name} <${u.email}>` }))} value={f.userIds} onChange={(v) => setF({ ...f, userIds: v })} searchable error={errs.userIds} data-testid="queue-users" />
+          <MultiSelect
+            label={t('queues.operatorUsers')}
+            description={canListUsers ? undefined : t('queues.usersNeedAdmin')}
+            disabled={!canListUsers}
+            // Users already in the queue stay listed (by id) when the names cannot be loaded.
+            data={canListUsers ? users.map((u) => ({ value: u.id, label: `${u.name} <${u.email}>` })) : f.userIds.map((id) => ({ value: id, label: id }))}
+            value={f.userIds}
+            onChange={(v) => setF({ ...f, userIds: v })}
+            searchable
+            error={errs.userIds}
+            data-testid="queue-users"
+          />
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               {t('common.cancel')}
