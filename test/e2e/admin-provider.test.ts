@@ -11,6 +11,9 @@ import { dovecotAvailable, startDovecot, type Dovecot } from '../helpers/dovecot
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js';
 import { REQUIRE_SERVICES } from '../helpers/services.js';
 import { ensureConsoleBuilt, flow, hasChromium, launch, screenshot, signIn, within } from './browser.js';
+import { ru } from '../../web/src/i18n/ru.js';
+
+const RU = { mailboxNone: ru['mailbox.none'], myStatus: ru['chat.myStatus'], active: ru['common.active'] };
 
 const run = hasChromium() && (dovecotAvailable() || REQUIRE_SERVICES);
 
@@ -101,6 +104,29 @@ describe.skipIf(!run)('console e2e: administrator adds a mail provider', () => {
     expect(saved.body.domains).toContain('acme.test');
   }), 120_000);
 
+  it('refuses an Exchange provider that neither loads nor sends mail (M1)', () =>
+    flow(page, 'admin-exchange-refused', async () => {
+      await page.getByRole('link', { name: 'Mail providers' }).click();
+      await page.getByRole('button', { name: 'Add provider' }).click();
+      await page.getByTestId('provider-name').fill('Contoso Exchange');
+      await page.getByText('Exchange / Microsoft 365', { exact: true }).click();
+      await page.getByLabel('Service address').fill('mail.contoso.test');
+      await page.getByLabel('Load emails').uncheck();
+      await page.getByLabel('Send emails').uncheck();
+      await page.getByTestId('provider-save').click();
+      await page.getByText('Turn on loading or sending emails (at least one).').waitFor();
+      await screenshot(page, 'admin-exchange-refused');
+      expect(page.url()).toMatch(/\/admin\/mail-providers\/new$/);
+      const list = await app.request('GET', '/api/mail-providers?limit=500', { token: app.adminToken });
+      expect(list.body.items.some((p: { name: string }) => p.name === 'Contoso Exchange')).toBe(false);
+      // One of them on is enough.
+      await page.getByLabel('Send emails').check();
+      await page.getByTestId('provider-save').click();
+      await page.waitForURL(/\/admin\/mail-providers\/[0-9a-f-]{36}$/, { timeout: 20_000 });
+      const saved = await app.request('GET', `/api/mail-providers/${page.url().split('/').pop()}`, { token: app.adminToken });
+      expect(saved.body).toMatchObject({ type: 'exchange', exchange: { serviceAddress: 'mail.contoso.test', loadEmails: false, sendEmails: true } });
+    }), 60_000);
+
   it('edits typed system settings: integer, write-only secret, notification sound upload and reset (P3, H9)', () =>
     flow(page, 'admin-settings', async () => {
       await page.getByRole('link', { name: 'System settings' }).click();
@@ -151,6 +177,15 @@ describe.skipIf(!run)('console e2e: administrator adds a mail provider', () => {
     await p.getByRole('link', { name: 'Мои почтовые ящики' }).waitFor();
     const me = await app.request('GET', '/api/auth/me', { token: user.token });
     expect(me.body.language).toBe('ru');
+    // The communication panel speaks Russian too: tabs, the empty mailbox state, the chat tab.
+    await p.getByRole('link', { name: 'Почта' }).click();
+    await p.getByRole('tab', { name: 'Почта' }).waitFor();
+    await p.getByText(RU.mailboxNone, { exact: true }).waitFor();
+    await p.getByRole('tab', { name: 'Чаты' }).click();
+    await p.getByText(RU.myStatus, { exact: true }).waitFor();
+    await p.getByText(RU.active, { exact: true }).waitFor();
+    expect(await p.getByText('My status', { exact: true }).count()).toBe(0);
+    await screenshot(p, 'panel-russian');
     await ctx.close();
   }, 60_000);
 });
