@@ -225,6 +225,14 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
         expect(raw).toContain('Account Manager, Acme Corp');
         step('reply shows in the thread');
         await page.getByRole('dialog').waitFor({ state: 'detached' });
+        // The sent reply joins the open conversation (collapsed below the message) and the list
+        // counts two messages in the thread.
+        const reply = page.getByTestId('thread-item').filter({ hasText: 'Confirmed, Bob. Shipping on Monday.' });
+        await reply.waitFor({ timeout: 20_000 });
+        await page.getByTestId('email-row').filter({ hasText: 'Quarterly order' }).getByText('(2)').waitFor({ timeout: 20_000 });
+        await reply.click();
+        await page.getByTestId('message').filter({ hasText: 'Account Manager, Acme Corp' }).getByText('Sent', { exact: true }).waitFor();
+        await screenshot(page, 'user-reply-in-thread');
       }),
     300_000,
   );

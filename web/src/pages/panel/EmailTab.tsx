@@ -273,7 +273,7 @@ function CollapsedOrFull({ id, summary, expanded, onToggle, onCompose }: { id: s
   const q = useQuery({ queryKey: ['email', id], queryFn: () => get<EmailDetail>(`/api/emails/${id}`), enabled: expanded });
   if (!expanded)
     return (
-      <Paper withBorder p="sm" className="list-row" onClick={onToggle}>
+      <Paper withBorder p="sm" className="list-row" onClick={onToggle} data-testid="thread-item">
         <Group justify="space-between" wrap="nowrap">
           <Text size="sm" fw={600}>
             {who(summary.from)}
