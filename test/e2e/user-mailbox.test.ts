@@ -159,6 +159,8 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
         await waitUntil(async () => (await picker.getByRole('checkbox', { checked: true }).count()) === flagged, 'server selection shown');
         await page.getByRole('radio', { name: 'All folders' }).check();
         expect(await page.getByTestId('mailbox-save').isDisabled()).toBe(true);
+        // Back to the selected folders for the rest (and for the README picture).
+        await page.getByRole('radio', { name: 'Selected folders' }).check();
         await page.getByLabel('Name shown to recipients').fill('Ann Archer');
         await page.getByLabel('Add the signature to outgoing mail').check();
         await page.getByTestId('signature-editor').click();
