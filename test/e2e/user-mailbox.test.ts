@@ -193,7 +193,7 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
         expect(await body.locator('img').count()).toBe(0);
         await page.getByTestId('images-blocked').waitFor();
         // (The original style may wait in the inert data-blocked-style; no live style loads anything.)
-        expect(await body.evaluate((el) => [...el.querySelectorAll('[style]')].map((x) => x.getAttribute('style')).filter((v) => /url\(|image-set/i.test(v ?? '')))).toEqual([]);
+        expect(await body.locator('[style]').evaluateAll((els) => els.map((x) => x.getAttribute('style') ?? '').filter((v) => /url\(|image-set/i.test(v)))).toEqual([]);
         await page.waitForTimeout(300);
         expect(trackerRequests).toEqual([]);
         await docsScreenshot(page, 'communication-panel-email');

@@ -1,7 +1,7 @@
 // The console shows a feature once the server's OpenAPI document lists its routes (chat actions,
 // H7, are not there yet), so it never calls routes that answer 404.
 import { describe, expect, it } from 'vitest';
-import { hasRoute } from '../../web/src/api/capabilities.js';
+import { hasRoute } from '../../web/src/api/routes.js';
 
 const doc = { paths: { '/api/chats/{id}': { get: {} }, '/api/chats/{chatId}/actions/{action}': { post: {} }, '/api/chat-queues': { get: {}, post: {} } } };
 

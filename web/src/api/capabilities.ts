@@ -3,17 +3,9 @@
 // — instead of calling routes that answer 404. Fetched once per session.
 import { useQuery } from '@tanstack/react-query';
 import { get } from './client.js';
+import { hasRoute, type OpenApiDoc } from './routes.js';
 
-interface OpenApiDoc {
-  paths?: Record<string, Record<string, unknown>>;
-}
-
-/** True when the document lists `method` on a path matching `path` (`{param}` matches any param name). */
-export function hasRoute(doc: OpenApiDoc | undefined, method: string, path: string): boolean {
-  if (!doc?.paths) return false;
-  const want = path.replace(/\{[^}]+\}/g, '{}');
-  return Object.entries(doc.paths).some(([p, ops]) => p.replace(/\{[^}]+\}/g, '{}') === want && !!ops && method.toLowerCase() in ops);
-}
+export { hasRoute };
 
 export function useApiRoutes() {
   return useQuery({ queryKey: ['openapi'], queryFn: () => get<OpenApiDoc>('/api/openapi.json'), staleTime: Infinity, gcTime: Infinity, retry: false });
