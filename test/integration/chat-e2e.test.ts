@@ -229,4 +229,65 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
       wsOut.close();
     }
   });
+
+  it('removing an operator from a queue withdraws their pending offers of its chats', { timeout: 60_000 }, async () => {
+    const { tg, t } = env;
+    const bot = tg.createBot({ username: 'acme_members_bot' });
+    const manager = await t.createUser({ operations: ['CanManageChats'] });
+    const a = await t.createUser({ name: 'Stays' });
+    const b = await t.createUser({ name: 'Leaves' });
+    const q = await t.request('POST', '/api/chat-queues', { token: manager.token, body: { name: 'Members', routingRule: 'to-all', userIds: [a.id, b.id] } });
+    await t.request('POST', '/api/chat-channels', { token: manager.token, body: { kind: 'telegram', queueId: q.body.id, token: bot.token, delivery: 'webhook' } });
+    const [wsA, wsB] = await Promise.all([openSocket(t.url, a.token), openSocket(t.url, b.token)]);
+    try {
+      for (const u of [a, b]) await t.request('PUT', '/api/operators/me/status', { token: u.token, body: { status: 'active' } });
+      await tg.customerSends(bot.token, { from: { id: 82001, first_name: 'Mia' }, text: 'hi both' });
+      const offered = await wsB.waitFor((e) => e.type === 'chat.offered');
+      await wsA.waitFor((e) => e.type === 'chat.offered');
+      expect((await t.request('PATCH', `/api/chat-queues/${q.body.id}`, { token: manager.token, body: { userIds: [a.id] } })).status).toBe(200);
+      const gone = await wsB.waitFor((e) => e.type === 'chat.withdrawn' && e.data.chatId === offered.data.chatId);
+      expect(gone.data.reason).toBe('removed-from-queue');
+      expect((await t.request('GET', '/api/operators/me', { token: b.token })).body.pendingOffers).toBe(0);
+      expect((await t.request('POST', `/api/chats/${offered.data.chatId}/accept`, { token: b.token })).status).toBe(409);
+      // The one who stays still has it.
+      expect((await t.request('POST', `/api/chats/${offered.data.chatId}/accept`, { token: a.token })).status).toBe(200);
+    } finally {
+      wsA.close();
+      wsB.close();
+    }
+  });
+
+  it('an image over 10 MB goes to Telegram as a document (sendPhoto takes at most 10 MB)', { timeout: 60_000 }, async () => {
+    const { tg, t } = env;
+    const bot = tg.createBot({ username: 'acme_big_bot' });
+    const manager = await t.createUser({ operations: ['CanManageChats'] });
+    const op = await t.createUser({ name: 'Big Files' });
+    const q = await t.request('POST', '/api/chat-queues', { token: manager.token, body: { name: 'Big', routingRule: 'to-all', userIds: [op.id] } });
+    await t.request('POST', '/api/chat-channels', { token: manager.token, body: { kind: 'telegram', queueId: q.body.id, token: bot.token, delivery: 'webhook' } });
+    const ws = await openSocket(t.url, op.token);
+    try {
+      await t.request('PUT', '/api/operators/me/status', { token: op.token, body: { status: 'active' } });
+      await tg.customerSends(bot.token, { from: { id: 83001, first_name: 'Ivo' }, text: 'send me the scan' });
+      const offered = await ws.waitFor((e) => e.type === 'chat.offered');
+      expect((await t.request('POST', `/api/chats/${offered.data.chatId}/accept`, { token: op.token })).status).toBe(200);
+      const send = async (name: string, bytes: Buffer) => {
+        const form = new FormData();
+        form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), name);
+        return fetch(`${t.url}/api/chats/${offered.data.chatId}/messages`, { method: 'POST', headers: { authorization: `Bearer ${op.token}` }, body: form });
+      };
+      const big = Buffer.alloc(10 * 1024 * 1024 + 1, 7);
+      big.write('\x89PNG', 0, 'latin1');
+      const r = await send('scan.png', big);
+      expect(r.status).toBe(201);
+      expect(((await r.json()) as any).files[0]).toMatchObject({ name: 'scan.png', kind: 'document', size: big.length });
+      const doc = await tg.waitForSent(bot.token, (m) => m.document?.file_name === 'scan.png', 10_000);
+      expect(tg.fileBytes(doc.document!.file_id)?.length).toBe(big.length);
+      // A small image is still a photo.
+      const small = await send('small.png', Buffer.from('\x89PNG small', 'latin1'));
+      expect(small.status).toBe(201);
+      expect(((await small.json()) as any).files[0].kind).toBe('photo');
+    } finally {
+      ws.close();
+    }
+  });
 });

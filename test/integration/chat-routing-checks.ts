@@ -36,7 +36,8 @@ export function monitor(db: DB, fx: Fixture) {
     while (!stop) {
       seen.push(...(await overLimit(db, fx)));
       polls++;
-      await new Promise((r) => setTimeout(r, 20));
+      // Often: on SQLite the whole run can take a few hundred milliseconds.
+      await new Promise((r) => setTimeout(r, 5));
     }
   })();
   return {

@@ -2,8 +2,9 @@
 // calls this inside its transaction, after it took its locks, and the checker re-reads the tables
 // there itself (operators, their chats in progress and pending offers, the queue's waiting chats)
 // rather than trusting the snapshot the decision used. It asserts
-//   - least-busy: the chosen operator has the lowest (load, last_assigned_at) among the queue's
-//     active members with room (load = chats in progress + pending offers; never assigned first);
+//   - least-busy: the chosen operator has the lowest (rank, last_assigned_at) among the queue's
+//     active members with room (rank = chats in progress + pending least-busy offers, i.e. chats
+//     assigned and awaiting accept; never assigned first); "room" counts every pending offer;
 //   - to-all: the chat is offered to exactly the active members with room who do not have it yet;
 //   - "wait": no active member has room;
 //   - arrival order: no older chat of the queue is still 'queued' when a younger one gets an offer.
@@ -15,6 +16,7 @@ import type { Fixture } from './chat-routing-sim.js';
 
 interface Op {
   id: string;
+  /** Chats in progress + pending least-busy offers (H3 rank). */
   load: number;
   lastAssignedAt: string | null;
 }
@@ -58,28 +60,48 @@ export async function checkDecisions(db: DB, service: RoutingService, fx: Fixtur
     counts[ev.decision.kind]++;
     const ids = members.get(ev.queueId) ?? [];
     const { trx } = ev;
-    const rows = ids.length ? await trx.selectFrom('chat_operators').select(['user_id', 'status', 'last_assigned_at']).where('user_id', 'in', ids).execute() : [];
-    const busy = ids.length
-      ? await trx.selectFrom('chats').select(['operator_id', (eb) => eb.fn.countAll<number>().as('n')]).where('state', '=', 'in-progress').where('operator_id', 'in', ids).groupBy('operator_id').execute()
+    // One statement: each member's status, tie-break time, chats in progress, pending offers (all,
+    // and least-busy ones), and whether they hold this chat's offer.
+    const rows = ids.length
+      ? await trx
+          .selectFrom('chat_operators as o')
+          .select((eb) => [
+            'o.user_id',
+            'o.status',
+            'o.last_assigned_at',
+            eb.selectFrom('chats as c').select((e) => e.fn.countAll<number>().as('n')).whereRef('c.operator_id', '=', 'o.user_id').where('c.state', '=', 'in-progress').as('busy'),
+            eb.selectFrom('chat_offers as f').select((e) => e.fn.countAll<number>().as('n')).whereRef('f.user_id', '=', 'o.user_id').where('f.state', '=', 'pending').as('pending'),
+            eb
+              .selectFrom('chat_offers as f')
+              .select((e) => e.fn.countAll<number>().as('n'))
+              .whereRef('f.user_id', '=', 'o.user_id')
+              .where('f.state', '=', 'pending')
+              .where('f.rule', '=', 'least-busy')
+              .as('assigned'),
+            eb.selectFrom('chat_offers as f').select((e) => e.fn.countAll<number>().as('n')).whereRef('f.user_id', '=', 'o.user_id').where('f.state', '=', 'pending').where('f.chat_id', '=', ev.chatId).as('has_it'),
+          ])
+          .where('o.user_id', 'in', ids)
+          .execute()
       : [];
-    const offered = ids.length
-      ? await trx.selectFrom('chat_offers').select(['user_id', 'chat_id']).where('state', '=', 'pending').where('user_id', 'in', ids).execute()
-      : [];
-    const load = new Map<string, number>();
-    for (const b of busy) load.set(b.operator_id!, Number(b.n));
-    for (const o of offered) load.set(o.user_id, (load.get(o.user_id) ?? 0) + 1);
+    // capacity: everything shown to them; rank: what is theirs (in progress, or assigned by least-busy).
+    const capacityUsed = new Map<string, number>();
+    const rank = new Map<string, number>();
+    const add = (m: Map<string, number>, u: string, n = 1) => m.set(u, (m.get(u) ?? 0) + n);
+    for (const r of rows) {
+      add(capacityUsed, r.user_id, Number(r.busy) + Number(r.pending));
+      add(rank, r.user_id, Number(r.busy) + Number(r.assigned));
+    }
     const lastAssigned = new Map(rows.map((r) => [r.user_id, r.last_assigned_at]));
-    const haveIt = new Set(offered.filter((o) => o.chat_id === ev.chatId).map((o) => o.user_id));
+    const haveIt = new Set(rows.filter((r) => Number(r.has_it) > 0).map((r) => r.user_id));
     for (const e of ev.earlier) {
       for (const u of e.userIds) {
-        load.set(u, (load.get(u) ?? 0) + 1);
-        // A least-busy offer is an assignment: it starts the operator's tie-break clock (written at commit).
-        if (ev.rule === 'least-busy') lastAssigned.set(u, '9999-12-31T23:59:59.999Z');
+        add(capacityUsed, u);
+        if (ev.rule === 'least-busy') add(rank, u);
       }
     }
     const withRoom: Op[] = rows
-      .filter((r) => r.status === 'active' && (load.get(r.user_id) ?? 0) < (fx.limits[r.user_id] ?? 2))
-      .map((r) => ({ id: r.user_id, load: load.get(r.user_id) ?? 0, lastAssignedAt: lastAssigned.get(r.user_id) ?? null }));
+      .filter((r) => r.status === 'active' && (capacityUsed.get(r.user_id) ?? 0) < (fx.limits[r.user_id] ?? 2))
+      .map((r) => ({ id: r.user_id, load: rank.get(r.user_id) ?? 0, lastAssignedAt: lastAssigned.get(r.user_id) ?? null }));
     const d = ev.decision;
     const where = `${ev.rule} chat ${ev.chatId} (seq ${ev.chatSeq})`;
     if (d.kind === 'wait') {
@@ -112,7 +134,12 @@ export async function checkDecisions(db: DB, service: RoutingService, fx: Fixtur
     const decidedHere = new Set(ev.earlier.map((e) => e.chatId));
     const older = await trx.selectFrom('chats').select(['id', 'seq']).where('queue_id', '=', ev.queueId).where('state', '=', 'queued').where('seq', '<', ev.chatSeq).execute();
     const skipped = older.filter((c) => !decidedHere.has(c.id));
-    if (skipped.length) violations.push(`${where}: offered while older chat(s) ${skipped.map((c) => `${c.id} (seq ${c.seq})`).join(', ')} wait in the queue`);
+    if (skipped.length) {
+      const offersOf = await trx.selectFrom('chat_offers').select(['chat_id', 'user_id', 'state']).where('chat_id', 'in', skipped.map((c) => c.id)).execute();
+      const detail = (c: { id: string; seq: number }) =>
+        `${c.id} (seq ${c.seq}${ev.batch.includes(c.id) ? ', in this batch' : ''}; offers ${offersOf.filter((o) => o.chat_id === c.id).map((o) => `${o.user_id.slice(0, 8)}:${o.state}${ids.includes(o.user_id) ? '' : ':not-member'}${ev.snapshots.some((x) => x.userId === o.user_id) ? ':active' : ''}`).join(' ') || 'none'})`;
+      violations.push(`${where}: offered while older chat(s) ${skipped.map(detail).join(', ')} wait in the queue`);
+    }
   }
 
   const off = service.onDecision(async (ev) => {

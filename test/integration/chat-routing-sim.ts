@@ -139,7 +139,13 @@ export async function overLimit(db: DB, fx: Fixture, userIds?: string[]): Promis
   return bad;
 }
 
-export async function simulate(db: DB, service: RoutingService, fx: Fixture, opts: { chats: number; seed: number; concurrency?: number }): Promise<SimResult> {
+/**
+ * @param opts.minSteps the actors keep going after the last arrival until this many steps
+ *   (arrivals included) were taken: on a fast machine the arrivals can be over within a few hundred
+ *   milliseconds, and a run that short exercises few accepts and completions. Default 1.75 × chats.
+ */
+export async function simulate(db: DB, service: RoutingService, fx: Fixture, opts: { chats: number; seed: number; concurrency?: number; minSteps?: number }): Promise<SimResult> {
+  const minSteps = opts.minSteps ?? Math.round(opts.chats * 1.75);
   const rand = rng(opts.seed);
   const res: SimResult = { demotions: [], statusSets: [], acceptedOfferIds: [], violations: [], steps: 0, errors: [], decisions: { offer: 0, wait: 0, unchanged: 0, leastBusyOffers: 0 } };
   const decisions = await checkDecisions(db, service, fx);
@@ -170,7 +176,7 @@ export async function simulate(db: DB, service: RoutingService, fx: Fixture, opt
 
   async function actor() {
     let idleRounds = 0;
-    while (!arrivalsDone || idleRounds < 3) {
+    while (!arrivalsDone || idleRounds < 3 || res.steps < minSteps) {
       const r = rand();
       try {
         if (r < 0.55) {

@@ -40,7 +40,8 @@ describe.each(DIALECTS)('chat routing on %s', (dialect) => {
       for (const o of ops) {
         const inProgress = await db.selectFrom('chats').select((eb) => eb.fn.countAll<number>().as('n')).where('operator_id', '=', o.user_id).where('state', '=', 'in-progress').executeTakeFirstOrThrow();
         const pending = await db.selectFrom('chat_offers').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', o.user_id).where('state', '=', 'pending').executeTakeFirstOrThrow();
-        snaps.push({ userId: o.user_id, status: o.status, inProgress: Number(inProgress.n), pendingOffers: Number(pending.n), lastAssignedAt: o.last_assigned_at, limit: fx.limits[o.user_id] });
+        // One least-busy queue: every pending offer is a least-busy assignment.
+        snaps.push({ userId: o.user_id, status: o.status, inProgress: Number(inProgress.n), pendingOffers: Number(pending.n), assignedOffers: Number(pending.n), lastAssignedAt: o.last_assigned_at, limit: fx.limits[o.user_id] });
       }
       const eligible = snaps.filter((s) => s.status === 'active' && s.inProgress + s.pendingOffers < s.limit).sort(compareLeastBusy);
       const chatId = await insertChat(db, fx, q.id, i);
@@ -97,6 +98,41 @@ describe.each(DIALECTS)('chat routing on %s', (dialect) => {
       await service.idle();
     }
     expect(order).toEqual(ids);
+  });
+
+  it('an ignored least-busy offer is not "taking a chat": last_assigned_at moves on accept only, so the tie-break is unchanged', async () => {
+    const db = tdb.db;
+    const fx = await createFixture(db, 23, 3);
+    const [a, d, c] = [...fx.operatorIds].sort();
+    const service = simRoutingService(db, tdb.dialect, fx, () => {});
+    const q = await createQueueService({ db }).create({ name: 'Tie-break', routingRule: 'least-busy', userIds: [a, c, d] });
+    for (const u of [a, c, d]) await service.setStatus(u, 'active');
+    await service.idle();
+    // c took a chat long ago; a and d never did.
+    await db.updateTable('chat_operators').set({ last_assigned_at: '2020-01-01T00:00:00.000Z' }).where('user_id', '=', c).execute();
+    const lastOf = async (u: string) => (await db.selectFrom('chat_operators').select('last_assigned_at').where('user_id', '=', u).executeTakeFirstOrThrow()).last_assigned_at;
+    const offerOf = (chatId: string) => db.selectFrom('chat_offers').select(['id', 'user_id']).where('chat_id', '=', chatId).where('state', '=', 'pending').executeTakeFirstOrThrow();
+
+    const x = await insertChat(db, fx, q.id, 1);
+    await service.routeQueue(q.id);
+    const first = await offerOf(x);
+    expect(first.user_id).toBe(a);
+    expect(await lastOf(a)).toBeNull();
+    // a ignores it: the offer expires (a becomes inactive), x moves on to d, who takes it.
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await service.expireOffer(first.id)).toBe(true);
+    await service.idle();
+    expect((await offerOf(x)).user_id).toBe(d);
+    await service.accept(x, d);
+    const accepted = await db.selectFrom('chats').select('accepted_at').where('id', '=', x).executeTakeFirstOrThrow();
+    expect(await lastOf(d)).toBe(accepted.accepted_at);
+    expect(await lastOf(a)).toBeNull();
+    // a is back: a and c both have no chat; a never took one, so a goes first (not c, as it would if the expired offer had counted).
+    await service.setStatus(a, 'active');
+    await service.idle();
+    const y = await insertChat(db, fx, q.id, 2);
+    await service.routeQueue(q.id);
+    expect((await offerOf(y)).user_id).toBe(a);
   });
 
   it('to-all: exactly one of many concurrent accepts wins, the others are withdrawn', async () => {

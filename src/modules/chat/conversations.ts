@@ -17,6 +17,9 @@ export interface ChannelContactLookup {
   findOrCreateContactByChannel(input: { channel: 'telegram' | 'facebook'; externalId: string; name: string; username?: string | null; previousName?: string | null }): Promise<{ contact: { id: string } }>;
 }
 
+/** Largest image sent as a photo (Telegram's limit for sendPhoto); larger ones go as documents. */
+const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+
 export interface MessageFileView {
   id: string;
   name: string;
@@ -268,7 +271,8 @@ export function createConversationService(deps: ConversationDeps) {
       const captionFits = !!text && files.length > 0 && text.length <= 1024;
       if (text && !captionFits) externalIds.push((await connector.sendText(rt, chat.external_chat_id, text)).externalMessageId);
       for (const [i, f] of files.entries()) {
-        const kind: OutgoingFile['kind'] = /^image\/(jpeg|png|webp)$/.test(f.mimeType) ? 'photo' : 'document';
+        // Telegram takes photos up to 10 MB (and recompresses them); a bigger image goes as a document.
+        const kind: OutgoingFile['kind'] = /^image\/(jpeg|png|webp)$/.test(f.mimeType) && f.bytes.length <= MAX_PHOTO_BYTES ? 'photo' : 'document';
         const sent = await connector.sendFile(rt, chat.external_chat_id, { ...f, kind }, i === 0 && captionFits ? text! : undefined);
         externalIds.push(sent.externalMessageId);
         const put = await deps.files.put(f.bytes, 'chat');

@@ -9,12 +9,13 @@
 //     lock, and routing counts loads only after taking those locks. Two routers can therefore
 //     never both see the same free slot, and a routing decision's view of every operator stays
 //     true until it commits (tests check each decision against the tables inside its transaction).
-//   - A routing pass locks its queue row first: passes of one queue take turns, and no chat of the
-//     queue can arrive mid-decision (the insert's foreign-key check waits for the queue lock), so
-//     waiting chats are offered strictly in arrival order (`seq`).
-//   - Lock order is "queue, chats, operators sorted by id" for routing and "one chat, then operators
-//     sorted by id" for everything else, so there is no deadlock cycle. Work touching several
-//     chats outside routing (withdrawing an operator's offers) runs one chat per transaction.
+//   - A routing pass locks its queue row first (FOR UPDATE): passes of one queue take turns, and
+//     no chat of the queue can become waiting mid-decision — a new chat's insert (foreign-key
+//     check) and an expiry or withdrawal (lockQueueShared) take a key-share lock on the queue row
+//     and wait — so waiting chats are offered strictly in arrival order (`seq`).
+//   - Lock order is "queue, chat(s), operators sorted by id" everywhere (accept and completion
+//     start at the chat), so there is no deadlock cycle. Work touching several chats outside
+//     routing (withdrawing an operator's offers) runs one chat per transaction.
 //   - An accept is a conditional UPDATE ... WHERE state = 'offered' whose affected-row count is
 //     checked, inside the chat-locked transaction: exactly one operator wins.
 // Notifications and timeout jobs are emitted only after the commit, so nobody is told about an
@@ -84,6 +85,8 @@ export interface DecisionEvent {
   decision: RoutingDecision;
   /** Offers decided earlier in this transaction (not yet written). */
   earlier: { chatId: string; userIds: string[] }[];
+  /** The chats this transaction locked and decides, in arrival order. */
+  batch: string[];
 }
 
 /** Waiting chats routed per transaction. */
@@ -140,6 +143,15 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     while (inflight.size) await Promise.all([...inflight]);
   }
 
+  /**
+   * Expiries and withdrawals put a chat back to 'queued': they take a key-share lock on its queue
+   * first (before the chat), so they wait while a routing pass of that queue holds its update lock
+   * and the pass sees every waiting chat (see routeBatch). Key-share locks do not block each other.
+   */
+  async function lockQueueShared(trx: Trx, queueId: string) {
+    if (dialect === 'postgres') await trx.selectFrom('chat_queues').select('id').where('id', '=', queueId).forKeyShare().executeTakeFirst();
+  }
+
   const lockChat = (trx: Trx, chatId: string) =>
     forUpdate(trx.selectFrom('chats').selectAll().where('id', '=', chatId), dialect).executeTakeFirst();
 
@@ -166,7 +178,9 @@ export function createRoutingService(deps: RoutingServiceDeps) {
   async function loads(trx: Trx | DB, userIds: string[]) {
     const inProgress = new Map<string, number>();
     const pending = new Map<string, number>();
-    if (userIds.length === 0) return { inProgress, pending };
+    /** Pending least-busy offers (assignments awaiting accept), part of `pending`. */
+    const assigned = new Map<string, number>();
+    if (userIds.length === 0) return { inProgress, pending, assigned };
     const rows = await trx
       .selectFrom('chats')
       .select([sql<string>`'c'`.as('k'), 'operator_id as u', (eb) => eb.fn.countAll<number>().as('n')])
@@ -176,14 +190,21 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       .unionAll((eb) =>
         eb
           .selectFrom('chat_offers')
-          .select([sql<string>`'o'`.as('k'), 'user_id as u', (eb2) => eb2.fn.countAll<number>().as('n')])
+          .select([sql<string>`case when rule = 'least-busy' then 'l' else 'o' end`.as('k'), 'user_id as u', (eb2) => eb2.fn.countAll<number>().as('n')])
           .where('state', '=', 'pending')
           .where('user_id', 'in', userIds)
-          .groupBy('user_id'),
+          .groupBy(['user_id', 'rule']),
       )
       .execute();
-    for (const r of rows) (r.k === 'c' ? inProgress : pending).set(r.u!, Number(r.n));
-    return { inProgress, pending };
+    for (const r of rows) {
+      const n = Number(r.n);
+      if (r.k === 'c') inProgress.set(r.u!, n);
+      else {
+        pending.set(r.u!, (pending.get(r.u!) ?? 0) + n);
+        if (r.k === 'l') assigned.set(r.u!, n);
+      }
+    }
+    return { inProgress, pending, assigned };
   }
 
   /**
@@ -195,7 +216,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
   async function lockedSnapshots(trx: Trx, pass: Pass): Promise<OperatorSnapshot[]> {
     if (pass.members.length === 0) return [];
     const rows = (await lockOperators(trx, pass.members)).filter((r) => r.status === 'active');
-    const { inProgress, pending } = await loads(
+    const { inProgress, pending, assigned } = await loads(
       trx,
       rows.map((r) => r.user_id),
     );
@@ -204,6 +225,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       status: r.status,
       inProgress: inProgress.get(r.user_id) ?? 0,
       pendingOffers: pending.get(r.user_id) ?? 0,
+      assignedOffers: assigned.get(r.user_id) ?? 0,
       lastAssignedAt: r.last_assigned_at,
       limit: pass.limits.get(r.user_id) ?? 2,
     }));
@@ -218,40 +240,26 @@ export function createRoutingService(deps: RoutingServiceDeps) {
 
   const decisionListeners = new Set<(d: DecisionEvent) => void | Promise<void>>();
 
-  /** A chat became waiting between the batch read and the operator locks: the batch starts over. */
-  class BatchOutdated extends Error {}
-
   /**
    * One transaction of a routing pass over a queue:
-   *   1. lock the queue row — routing passes of a queue take turns, and no chat of the queue can
-   *      arrive meanwhile (inserting a chat takes a key-share lock on its queue row through the
-   *      foreign key, which waits for ours), so the waiting list read next is the whole truth;
+   *   1. lock the queue row (FOR UPDATE) — routing passes of a queue take turns, and the queue's
+   *      set of waiting chats cannot grow meanwhile: inserting a chat takes a key-share lock on its
+   *      queue row through the foreign key, and so do expiries and withdrawals (lockQueueShared),
+   *      the only ways a chat goes back to 'queued'; both wait for ours;
    *   2. read and lock the next waiting chats in arrival order (`seq`): every chat still 'queued'
    *      (however old: one whose offer expired must not be overtaken), plus under to-all the
    *      'offered' chats after the cursor (they may gain operators who have room now);
    *   3. lock the queue's operators (by id) and read their load once;
-   *   4. re-check that no older chat became 'queued' between 2 and 3 (an expiry or withdrawal
-   *      that committed just then; both need an operator lock, so none can happen after 3);
-   *   5. decide chat by chat in arrival order, updating the loads in memory, and write all offers.
-   * Lock order: queue, chats, operators by id. Other transactions lock one chat, then operators by
-   * id, so there is no cycle. Returns the offered count, whether a chat had to wait, the cursor
-   * for the next batch, and each decided chat's outcome.
+   *   4. decide chat by chat in arrival order, updating the loads in memory, and write all offers.
+   * Lock order: queue, chats, operators by id. Other transactions take the same order (an expiry:
+   * its queue shared, its chat, its operator), so there is no cycle. Returns the offered count,
+   * whether a chat had to wait, the cursor for the next batch, and each decided chat's outcome.
    */
   async function routeBatch(
     queueId: string,
     pass: Pass,
     cursor: number | null,
   ): Promise<{ offered: number; waited: boolean; count: number; last: number | null; kinds: Map<string, RoutingDecision['kind']> }> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await routeBatchOnce(queueId, pass, cursor, attempt < 5);
-      } catch (err) {
-        if (!(err instanceof BatchOutdated)) throw err;
-      }
-    }
-  }
-
-  async function routeBatchOnce(queueId: string, pass: Pass, cursor: number | null, recheck: boolean) {
     const out: Outbox = [];
     const timeouts: { offerId: string; delayMs: number }[] = [];
     const kinds = new Map<string, RoutingDecision['kind']>();
@@ -270,18 +278,6 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       if (waiting.length === 0) return { offered: 0, waited: false, count: 0, last: null };
       const last = Number(waiting[waiting.length - 1].seq);
       const snaps = await lockedSnapshots(trx, pass);
-      if (recheck) {
-        const late = await trx
-          .selectFrom('chats')
-          .select('id')
-          .where('queue_id', '=', queueId)
-          .where('state', '=', 'queued')
-          .where('seq', '<', last)
-          .where('id', 'not in', waiting.map((c) => c.id))
-          .limit(1)
-          .executeTakeFirst();
-        if (late) throw new BatchOutdated();
-      }
       const byUser = new Map(snaps.map((sn) => [sn.userId, sn]));
       const pendingRows = await trx
         .selectFrom('chat_offers')
@@ -301,7 +297,10 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       for (const chat of waiting) {
         const decision = decide(pass.rule, snaps, pendingOf.get(chat.id) ?? new Set());
         if (decisionListeners.size) {
-          const ev: DecisionEvent = { trx, queueId, chatId: chat.id, chatSeq: Number(chat.seq), rule: pass.rule, snapshots: snaps.map((x) => ({ ...x })), decision, earlier: earlier.map((e) => ({ ...e })) };
+          const ev: DecisionEvent = {
+            trx, queueId, chatId: chat.id, chatSeq: Number(chat.seq), rule: pass.rule, snapshots: snaps.map((x) => ({ ...x })), decision,
+            earlier: earlier.map((e) => ({ ...e })), batch: waiting.map((c) => c.id),
+          };
           for (const l of decisionListeners) await l(ev);
         }
         kinds.set(chat.id, decision.kind);
@@ -318,8 +317,8 @@ export function createRoutingService(deps: RoutingServiceDeps) {
           if (expiresAt) timeouts.push({ offerId: id, delayMs: pass.timeoutMs });
           const sn = byUser.get(userId)!;
           sn.pendingOffers++;
-          // Under least-busy the chat is assigned at this moment; the tie-break clock starts now.
-          if (pass.rule === 'least-busy') sn.lastAssignedAt = nowText;
+          // Under least-busy the chat is assigned to them now (it ranks them busier until accepted or expired).
+          if (pass.rule === 'least-busy') sn.assignedOffers++;
         }
         offeredChats.push(chat.id);
         out.push({
@@ -334,9 +333,6 @@ export function createRoutingService(deps: RoutingServiceDeps) {
           .set({ state: 'offered', offered_at: sql<string>`coalesce(offered_at, ${nowText})` })
           .where('id', 'in', offeredChats)
           .execute();
-      }
-      if (pass.rule === 'least-busy' && offers.length) {
-        await trx.updateTable('chat_operators').set({ last_assigned_at: nowText }).where('user_id', 'in', [...new Set(offers.map((o) => o.user_id))]).execute();
       }
       return { offered: offeredChats.length, waited, count: waiting.length, last };
     });
@@ -516,10 +512,16 @@ export function createRoutingService(deps: RoutingServiceDeps) {
 
   /** A least-busy offer was not accepted in time: the chat moves on and the operator becomes Inactive. */
   async function expireOffer(offerId: string): Promise<boolean> {
-    const offer = await db.selectFrom('chat_offers').select(['chat_id', 'user_id', 'state']).where('id', '=', offerId).executeTakeFirst();
+    const offer = await db
+      .selectFrom('chat_offers')
+      .innerJoin('chats', 'chats.id', 'chat_offers.chat_id')
+      .select(['chat_offers.chat_id', 'chat_offers.user_id', 'chat_offers.state', 'chats.queue_id'])
+      .where('chat_offers.id', '=', offerId)
+      .executeTakeFirst();
     if (!offer || offer.state !== 'pending') return false;
     const out: Outbox = [];
     const expired = await db.transaction().execute(async (trx) => {
+      await lockQueueShared(trx, offer.queue_id);
       const chat = await lockChat(trx, offer.chat_id);
       if (!chat) return false;
       // Offers of a chat change only under its lock, so this read is final.
@@ -565,27 +567,57 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     return n;
   }
 
+  /** Takes back one pending offer (under its chat's lock, then the operator's); the chat waits again if nobody else has it. */
+  async function withdrawOffer(offer: { id: string; chat_id: string; user_id: string; queue_id: string }, reason: string): Promise<boolean> {
+    const out: Outbox = [];
+    const done = await db.transaction().execute(async (trx) => {
+      await lockQueueShared(trx, offer.queue_id);
+      const chat = await lockChat(trx, offer.chat_id);
+      if (!chat) return false;
+      const o = await trx.selectFrom('chat_offers').select('state').where('id', '=', offer.id).executeTakeFirst();
+      if (o?.state !== 'pending') return false;
+      await lockOperators(trx, [offer.user_id]);
+      await trx.updateTable('chat_offers').set({ state: 'withdrawn', resolved_at: nowIso(clock()) }).where('id', '=', offer.id).execute();
+      const left = await trx.selectFrom('chat_offers').select('id').where('chat_id', '=', chat.id).where('state', '=', 'pending').execute();
+      if (left.length === 0 && chat.state === 'offered') await trx.updateTable('chats').set({ state: 'queued', offered_at: null }).where('id', '=', chat.id).execute();
+      out.push({ userIds: [offer.user_id], event: { type: 'chat.withdrawn', data: { ...summarize(chat), reason } } });
+      return true;
+    });
+    await flush(out);
+    return done;
+  }
+
   /** Takes back an operator's pending offers (they went Inactive); each chat in its own transaction. */
   async function withdrawOffersOf(userId: string, reason: string): Promise<number> {
-    const offers = await db.selectFrom('chat_offers').select(['id', 'chat_id']).where('user_id', '=', userId).where('state', '=', 'pending').execute();
+    const offers = await db
+      .selectFrom('chat_offers')
+      .innerJoin('chats', 'chats.id', 'chat_offers.chat_id')
+      .select(['chat_offers.id', 'chat_offers.chat_id', 'chat_offers.user_id', 'chats.queue_id'])
+      .where('chat_offers.user_id', '=', userId)
+      .where('chat_offers.state', '=', 'pending')
+      .execute();
     let n = 0;
-    for (const offer of offers) {
-      const out: Outbox = [];
-      const done = await db.transaction().execute(async (trx) => {
-        const chat = await lockChat(trx, offer.chat_id);
-        if (!chat) return false;
-        const o = await trx.selectFrom('chat_offers').select('state').where('id', '=', offer.id).executeTakeFirst();
-        if (o?.state !== 'pending') return false;
-        await lockOperators(trx, [userId]);
-        await trx.updateTable('chat_offers').set({ state: 'withdrawn', resolved_at: nowIso(clock()) }).where('id', '=', offer.id).execute();
-        const left = await trx.selectFrom('chat_offers').select('id').where('chat_id', '=', chat.id).where('state', '=', 'pending').execute();
-        if (left.length === 0 && chat.state === 'offered') await trx.updateTable('chats').set({ state: 'queued', offered_at: null }).where('id', '=', chat.id).execute();
-        out.push({ userIds: [userId], event: { type: 'chat.withdrawn', data: { ...summarize(chat), reason } } });
-        return true;
-      });
-      await flush(out);
-      if (done) n++;
-    }
+    for (const offer of offers) if (await withdrawOffer(offer, reason)) n++;
+    return n;
+  }
+
+  /**
+   * A queue's operators changed: whoever no longer serves it loses their pending offers of its
+   * chats (they would otherwise hold the chat — and a slot — for a queue they left), and the
+   * queue's waiting chats are routed again.
+   */
+  async function membershipChanged(queueId: string): Promise<number> {
+    const members = new Set(await queueMembers(queueId));
+    const offers = await db
+      .selectFrom('chat_offers')
+      .innerJoin('chats', 'chats.id', 'chat_offers.chat_id')
+      .select(['chat_offers.id', 'chat_offers.chat_id', 'chat_offers.user_id', 'chats.queue_id'])
+      .where('chats.queue_id', '=', queueId)
+      .where('chat_offers.state', '=', 'pending')
+      .execute();
+    let n = 0;
+    for (const o of offers) if (!members.has(o.user_id) && (await withdrawOffer(o, 'removed-from-queue'))) n++;
+    await routeAll();
     return n;
   }
 
@@ -635,6 +667,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     expireOffer,
     expireDueOffers,
     withdrawOffersOf,
+    membershipChanged,
     setStatus,
     operatorView,
     idle,

@@ -6,6 +6,7 @@ const op = (userId: string, o: Partial<OperatorSnapshot> = {}): OperatorSnapshot
   status: 'active',
   inProgress: 0,
   pendingOffers: 0,
+  assignedOffers: 0,
   lastAssignedAt: null,
   limit: 2,
   ...o,
@@ -30,7 +31,19 @@ describe('routing decisions', () => {
     expect(pickLeastBusy(ops)?.userId).toBe('c');
     expect(pickLeastBusy([...ops, op('e', { lastAssignedAt: null })])?.userId).toBe('e');
     expect(pickLeastBusy([op('z'), op('y')])?.userId).toBe('y');
-    expect(compareLeastBusy(op('a', { pendingOffers: 1 }), op('b', { inProgress: 1 }))).toBeLessThan(0);
+    expect(compareLeastBusy(op('a', { pendingOffers: 1, assignedOffers: 1 }), op('b', { inProgress: 2 }))).toBeLessThan(0);
+  });
+
+  it('least-busy ranks by chats in progress plus least-busy chats awaiting accept; to-all offers take capacity but do not rank', () => {
+    // a is shown two to-all chats (not assigned to a), b has one chat in progress.
+    const a = op('a', { pendingOffers: 2, limit: 3, lastAssignedAt: '2026-01-01T00:00:00.000Z' });
+    const b = op('b', { inProgress: 1, limit: 3 });
+    expect(pickLeastBusy([a, b])?.userId).toBe('a');
+    // A least-busy chat awaiting a's accept is an assignment: now a counts as busy as b, and b waited longer.
+    const a2 = op('a', { pendingOffers: 1, assignedOffers: 1, limit: 3, lastAssignedAt: '2026-01-02T00:00:00.000Z' });
+    expect(pickLeastBusy([a2, op('b', { inProgress: 1, limit: 3, lastAssignedAt: '2026-01-01T00:00:00.000Z' })])?.userId).toBe('b');
+    // Capacity still counts every offer.
+    expect(hasCapacity(op('a', { pendingOffers: 2, limit: 2 }))).toBe(false);
   });
 
   it('least-busy waits when nobody has room and leaves an offered chat alone', () => {

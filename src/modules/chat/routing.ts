@@ -1,18 +1,24 @@
 // Pure routing decisions (H2, H3, H4): given the operators of a queue as read inside the routing
 // transaction, who is shown a chat? No I/O here, so the rules are tested directly.
 //
-// Load = chats in progress + pending offers. A pending offer reserves a slot: an operator with
-// `SimultaneousChats` = 2 is never shown more than 2 chats in total (in progress or offered), so
-// accepting an offer can never take them over the limit, and chats beyond everyone's capacity stay
-// queued ("not shown to them until one completes").
+// Capacity (H4): chats in progress + pending offers. A pending offer reserves a slot: an operator
+// with `SimultaneousChats` = 2 is never shown more than 2 chats in total (in progress or offered),
+// so accepting an offer can never take them over the limit, and chats beyond everyone's capacity
+// stay queued ("not shown to them until one completes").
+// Least-busy rank (H3): chats in progress + chats assigned to them under least-busy and not yet
+// accepted. A pending to-all offer is shown to many and assigned to nobody, so it does not make an
+// operator "busier" — it only takes capacity.
 import type { OperatorStatus, RoutingRule } from './tables.js';
 
 export interface OperatorSnapshot {
   userId: string;
   status: OperatorStatus;
   inProgress: number;
+  /** Every pending offer (to-all and least-busy): counts against the limit. */
   pendingOffers: number;
-  /** When the operator last took a new chat; null = never (longest ago). */
+  /** Pending least-busy offers (chats assigned, awaiting accept): count in the least-busy rank. */
+  assignedOffers: number;
+  /** When the operator last accepted a new chat; null = never (longest ago). */
   lastAssignedAt: string | null;
   /** `SimultaneousChats` for this operator (the setting may be set per user). */
   limit: number;
@@ -33,9 +39,14 @@ export function hasCapacity(op: OperatorSnapshot): boolean {
   return op.status === 'active' && loadOf(op) < op.limit;
 }
 
+/** The least-busy rank: chats in progress plus least-busy chats awaiting their accept. */
+export function rankOf(op: OperatorSnapshot): number {
+  return op.inProgress + op.assignedOffers;
+}
+
 /** Least-busy order: fewest chats first; ties to the one who has gone longest without a new chat; then by id so the choice is deterministic. */
 export function compareLeastBusy(a: OperatorSnapshot, b: OperatorSnapshot): number {
-  const byLoad = loadOf(a) - loadOf(b);
+  const byLoad = rankOf(a) - rankOf(b);
   if (byLoad !== 0) return byLoad;
   if (a.lastAssignedAt !== b.lastAssignedAt) {
     if (a.lastAssignedAt === null) return -1;

@@ -115,7 +115,7 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
     },
   });
 
-  const queues = createQueueService({ db, onMembershipChanged: () => routing.routeAllSoon() });
+  const queues = createQueueService({ db, onMembershipChanged: (queueId) => routing.background('queue membership', () => routing.membershipChanged(queueId)) });
   const connectors = createChatConnectors(platform.config.roots, deps.fetchImpl);
 
   const channelsRef: { current: ReturnType<typeof createChannelService> | null } = { current: null };

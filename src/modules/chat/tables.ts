@@ -35,7 +35,7 @@ export interface ChatQueueRolesTable {
 export interface ChatOperatorsTable {
   user_id: string;
   status: OperatorStatus;
-  /** When the operator last took (or, under least-busy, was given) a new chat; ties go to the oldest. */
+  /** When the operator last accepted a new chat: least-busy ties go to the oldest (H3). An offer that expires does not count. */
   last_assigned_at: string | null;
   status_changed_at: string;
   /** Why the status last changed: 'operator' | 'accept-timeout'. */
