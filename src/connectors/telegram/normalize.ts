@@ -55,7 +55,16 @@ export function largestPhoto(sizes: TelegramPhotoSize[]): TelegramPhotoSize | un
   return best;
 }
 
-export function normalizeUpdate(update: TelegramUpdate): NormalizedUpdate {
+/** A copy with NUL characters removed from every string: a customer can send one, and PostgreSQL text cannot hold it. */
+export function withoutNul<T>(v: T): T {
+  if (typeof v === 'string') return (v.includes('\u0000') ? v.replace(/\u0000/g, '') : v) as T;
+  if (Array.isArray(v)) return v.map(withoutNul) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [withoutNul(k), withoutNul(x)])) as T;
+  return v;
+}
+
+export function normalizeUpdate(raw: TelegramUpdate): NormalizedUpdate {
+  const update = withoutNul(raw);
   const edited = update.edited_message !== undefined;
   const msg = update.message ?? update.edited_message;
   if (!msg || !msg.from || !msg.chat) {

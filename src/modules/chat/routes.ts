@@ -302,7 +302,7 @@ export function registerChatRoutes(app: App, svc: ChatModuleService) {
   // --- public webhook (no /api prefix, so no session/token auth: the secret header authenticates) ---
   app.post(
     '/webhooks/telegram/:channelId',
-    { config: { public: true, skipCsrf: true }, schema: { tags: ['webhooks'], params: z.object({ channelId: z.string().max(100) }), body: z.unknown() } },
+    { config: { public: true, skipCsrf: true, acceptsNul: true }, schema: { tags: ['webhooks'], params: z.object({ channelId: z.string().max(100) }), body: z.unknown() } },
     async (request, reply) => {
       const channelId = request.params.channelId;
       if (!id.safeParse(channelId).success) return reply.status(404).send({ ok: false });

@@ -42,6 +42,8 @@ export function registerSendRoutes(app: App, sender: Sender) {
   app.post(
     '/api/emails/send',
     {
+      // Attachments travel inside the JSON as base64: this route gets the upload body limit.
+      config: { uploads: true },
       schema: {
         tags: ['mail'],
         // Multipart bodies are validated by hand below; JSON bodies by this schema's shape.

@@ -35,12 +35,6 @@ export interface CreateAppOptions {
   version: string;
 }
 
-/**
- * Routes that take files inside a JSON body (base64) and so need the upload limit. A route can
- * also say so itself with `config: { uploads: true }`; this list covers routes written before that.
- */
-const INLINE_UPLOAD_ROUTES = new Set(['POST /api/emails/send']);
-
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function fieldOf(instancePath: string, context: string | undefined, params: Record<string, unknown> | undefined): string {
@@ -78,8 +72,7 @@ export async function createApp(opts: CreateAppOptions): Promise<App> {
   // bodies are streamed by @fastify/multipart and bounded per file by its fileSize limit instead.
   app.addHook('onRoute', (route) => {
     if (route.bodyLimit !== undefined) return;
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (route.config?.uploads || methods.some((m) => INLINE_UPLOAD_ROUTES.has(`${m} ${route.url}`))) route.bodyLimit = uploadLimit;
+    if (route.config?.uploads) route.bodyLimit = uploadLimit;
   });
 
   await app.register(cookie);
@@ -162,8 +155,11 @@ export async function createApp(opts: CreateAppOptions): Promise<App> {
 
   // NUL characters are valid JSON and URL text but PostgreSQL text cannot hold them (the query
   // fails with a 500), and no field of ours means anything with one: refuse them everywhere.
+  // Routes that take input from outside services (`config.acceptsNul`, e.g. channel webhooks)
+  // clean it themselves: refusing it there would make the service retry and then drop the update.
   app.addHook('preValidation', async (request: FastifyRequest) => {
-    const field = findNul(request.params, 'params') ?? findNul(request.query, 'querystring') ?? findNul(request.body, 'body');
+    const acceptsNul = request.routeOptions.config?.acceptsNul === true;
+    const field = findNul(request.params, 'params') ?? findNul(request.query, 'querystring') ?? (acceptsNul ? null : findNul(request.body, 'body'));
     if (field) throw errors.validation([{ field, message: 'must not contain the NUL character (\\u0000)' }]);
   });
 

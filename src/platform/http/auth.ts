@@ -42,6 +42,8 @@ declare module 'fastify' {
     skipCsrf?: boolean;
     /** The route takes files (multipart or inline base64): it gets the upload body limit, not the JSON one. */
     uploads?: boolean;
+    /** Input from an outside service (channel webhooks): NUL characters are cleaned by the route, not refused. */
+    acceptsNul?: boolean;
   }
 }
 
