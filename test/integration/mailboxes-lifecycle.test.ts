@@ -123,6 +123,10 @@ describe.each(DIALECTS)('mailbox lifecycle on %s', (dialect) => {
     expect(bad.status).toBe(400);
     const period = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { loadPeriod: 'year' } });
     expect(period.status).toBe(400);
+    // A line break in the alias would start a new header in From: refused, naming the field.
+    const injected = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { alias: 'Ann\r\nBcc: spy@evil.test' } });
+    expect(injected.status).toBe(400);
+    expect(injected.body.error.details.fields.map((f: { field: string }) => f.field)).toContain('body.alias');
     const jobs = async () => (await t.db.db.selectFrom('jobs').select('data').where('name', '=', 'mail.mailbox-changed').execute()).filter((j) => JSON.parse(j.data).mailboxId === mailboxId).length;
     const before = await jobs();
     const back = await t.request('PATCH', `/api/mailboxes/${mailboxId}`, { token: ann.token, body: { autoLoad: true, sendEnabled: true } });

@@ -44,7 +44,8 @@ const patchBody = z.object({
   selectedFolders: z.array(z.string().min(1).max(1000)).max(2000).optional(),
   sendEnabled: z.boolean().optional(),
   defaultSender: email.nullable().optional(),
-  alias: z.string().max(200).nullable().optional(),
+  // The alias becomes the display name in From: one line, so it can never start another header.
+  alias: z.string().max(200).regex(/^[^\r\n]*$/, 'must be one line (no line breaks)').nullable().optional(),
   useSignature: z.boolean().optional(),
   // Size is checked in bytes by the service (inline images make signatures large).
   signatureHtml: z.string().max(1024 * 1024).nullable().optional(),
