@@ -146,10 +146,15 @@ describe.each(DIALECTS)('emails API on %s', (dialect) => {
     expect(one.status).toBe(200);
     const del = await t.request('DELETE', `/api/mailboxes/${mailboxId}?deleteMail=true`, { token: ann.token });
     expect(del.status).toBe(204);
+    // The purge removes the emails first and the folder rows last: wait for the whole of it.
     await waitFor(async () => {
       const rows = await t.platform.db.selectFrom('emails').select('id').where('mailbox_id', '=', mailboxId).execute();
-      return rows.length === 0;
+      const folders = await t.platform.db.selectFrom('mail_folders').select('id').where('mailbox_id', '=', mailboxId).execute();
+      return rows.length === 0 && folders.length === 0;
     }, 30_000);
+    // And nothing comes back afterwards (a sync racing the removal must not recreate rows).
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await t.platform.db.selectFrom('emails').select('id').where('mailbox_id', '=', mailboxId).execute()).toEqual([]);
     expect(await t.platform.db.selectFrom('mail_folders').select('id').where('mailbox_id', '=', mailboxId).execute()).toEqual([]);
     expect((await t.request('GET', `/api/emails/${before.body.items[0].id}`, { token: ann.token })).status).toBe(404);
     expect(await t.platform.leases.holderOf(`mailbox:${mailboxId}`)).toBeNull();
