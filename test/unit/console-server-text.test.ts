@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { translate, type T } from '../../web/src/i18n/translate.js';
 import { apiErrorText, notificationText, settingDescription, settingName, stepFailedHint, timelineTitle } from '../../web/src/i18n/serverText.js';
-import { earlierChats, statusReasonKey } from '../../web/src/pages/panel/chatText.js';
+import { channelLabel, earlierChats, statusReasonKey } from '../../web/src/pages/panel/chatText.js';
+import type { Chat } from '../../web/src/pages/panel/chatTypes.js';
 
 const en: T = (k, v) => translate('en', k, v);
 const ru: T = (k, v) => translate('ru', k, v);
@@ -115,10 +116,16 @@ describe('system settings and operator status', () => {
 });
 
 describe('earlier chats of a contact (H10)', () => {
-  it('are the chat entries of its timeline except the current chat, newest first', () => {
-    const entry = (id: string, at: string, source = 'chat', kind = 'chat') => ({ id: `${source}:${id}`, source, kind, at, title: '', actorId: null, data: { chatId: id } });
-    const items = [entry('old', '2026-01-01T10:00:00Z'), entry('now', '2026-03-01T10:00:00Z'), entry('mid', '2026-02-01T10:00:00Z'), entry('m1', '2026-02-15T10:00:00Z', 'mail', 'email.received'), entry('c1', '2026-02-20T10:00:00Z', 'crm', 'created')];
-    expect(earlierChats(items, 'now').map((e) => e.data.chatId)).toEqual(['mid', 'old']);
-    expect(earlierChats([entry('now', '2026-03-01T10:00:00Z')], 'now')).toEqual([]);
+  it('are the contact\'s chats except the current one, newest first', () => {
+    const chat = (id: string, createdAt: string) => ({ id, createdAt }) as Chat;
+    const items = [chat('old', '2026-01-01T10:00:00Z'), chat('now', '2026-03-01T10:00:00Z'), chat('mid', '2026-02-01T10:00:00Z')];
+    expect(earlierChats(items, 'now').map((c) => c.id)).toEqual(['mid', 'old']);
+    expect(earlierChats([chat('now', '2026-03-01T10:00:00Z')], 'now')).toEqual([]);
+  });
+
+  it('name the channel as the timeline does', () => {
+    expect(channelLabel({ channelName: '@acme_bot', channelKind: 'telegram' })).toBe('Telegram (@acme_bot)');
+    expect(channelLabel({ channelName: '@acme_bot' })).toBe('@acme_bot');
+    expect(channelLabel({ channelKind: 'telegram' })).toBe('Telegram');
   });
 });

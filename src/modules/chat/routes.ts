@@ -93,6 +93,8 @@ const chatView = z.object({
   lastMessageAt: z.string(),
   lastIncomingAt: z.string().nullable(),
   lastOutgoingAt: z.string().nullable(),
+  channelName: z.string().optional(),
+  channelKind: z.string().optional(),
 });
 const fileView = z.object({ id: z.string(), name: z.string(), mimeType: z.string(), size: z.number(), kind: z.enum(['photo', 'document']) });
 const messageView = z.object({
@@ -211,7 +213,7 @@ export function registerChatRoutes(app: App, svc: ChatModuleService) {
     {
       schema: {
         tags: chatsTag,
-        querystring: z.object({ ...pageQuery, state: chatState.optional(), mine: z.enum(['true', 'false']).optional(), queueId: id.optional() }),
+        querystring: z.object({ ...pageQuery, state: chatState.optional(), mine: z.enum(['true', 'false']).optional(), queueId: id.optional(), contactId: id.optional() }),
         response: { 200: pageSchema(chatView) },
       },
     },
@@ -220,7 +222,7 @@ export function registerChatRoutes(app: App, svc: ChatModuleService) {
       const q = request.query;
       const after = decodeCursor(q.cursor);
       const all = q.mine !== 'true' && hasOperation(request, 'CanManageChats');
-      const rows = await svc.listChats(user.id, { state: q.state, queueId: q.queueId, all, limit: q.limit, after: after ? { k: String(after.k), id: after.id } : null });
+      const rows = await svc.listChats(user.id, { state: q.state, queueId: q.queueId, contactId: q.contactId, all, limit: q.limit, after: after ? { k: String(after.k), id: after.id } : null });
       return toPage(rows, q.limit, (c) => ({ k: c.createdAt, id: c.id }));
     },
   );

@@ -46,6 +46,9 @@ export interface ChatView {
   lastMessageAt: string;
   lastIncomingAt: string | null;
   lastOutgoingAt: string | null;
+  /** Lists name the channel, so a client can show it without another request. */
+  channelName?: string;
+  channelKind?: string;
 }
 
 /** The customer's contact as a chat shows it, with their identities in the channels. */
@@ -155,6 +158,26 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
     return new Set(rows.map((r) => r.chat_id));
   }
 
+  /** Whether the user works a chat with this contact right now (in progress with them, or offered to them). */
+  async function worksWithContact(userId: string, contactId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('chats')
+      .select('chats.id')
+      .where('chats.contact_id', '=', contactId)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('chats.state', '=', 'in-progress'), eb('chats.operator_id', '=', userId)]),
+          eb.and([
+            eb('chats.state', '=', 'offered'),
+            eb.exists(eb.selectFrom('chat_offers').select('chat_offers.id').whereRef('chat_offers.chat_id', '=', 'chats.id').where('chat_offers.user_id', '=', userId).where('chat_offers.state', '=', 'pending')),
+          ]),
+        ]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return !!row;
+  }
+
   async function loadChat(chatId: string): Promise<Chat> {
     const c = await db.selectFrom('chats').selectAll().where('id', '=', chatId).executeTakeFirst();
     if (!c) throw errors.notFound('Chat', chatId);
@@ -169,11 +192,14 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
     connectors,
     timing,
 
-    async listChats(userId: string, o: { state?: ChatState; queueId?: string; all: boolean; limit: number; after: { k: string; id: string } | null }): Promise<ChatView[]> {
+    async listChats(userId: string, o: { state?: ChatState; queueId?: string; contactId?: string; all: boolean; limit: number; after: { k: string; id: string } | null }): Promise<ChatView[]> {
       let q = db.selectFrom('chats').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(o.limit + 1);
       if (o.state) q = q.where('state', '=', o.state);
       if (o.queueId) q = q.where('queue_id', '=', o.queueId);
-      if (!o.all) {
+      if (o.contactId) q = q.where('contact_id', '=', o.contactId);
+      // The operator working with a customer sees that customer's whole chat history (H10).
+      const historyOfCurrent = !o.all && !!o.contactId && (await worksWithContact(userId, o.contactId));
+      if (!o.all && !historyOfCurrent) {
         // Mine: chats I work or worked, and chats offered to me right now (never others' offers: H4).
         q = q.where((eb) =>
           eb.or([
@@ -191,7 +217,10 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
       }
       const rows = await q.execute();
       const mine = await offeredTo(userId, rows.map((r) => r.id));
-      return rows.map((r) => chatView(r, mine.has(r.id)));
+      const channelIds = [...new Set(rows.map((r) => r.channel_id))];
+      const channels = channelIds.length ? await db.selectFrom('chat_channels').select(['id', 'name', 'kind']).where('id', 'in', channelIds).execute() : [];
+      const channelOf = new Map(channels.map((c) => [c.id, c]));
+      return rows.map((r) => ({ ...chatView(r, mine.has(r.id)), channelName: channelOf.get(r.channel_id)?.name, channelKind: channelOf.get(r.channel_id)?.kind }));
     },
 
     async chatView(chatId: string, userId: string): Promise<ChatView> {
@@ -201,11 +230,13 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
 
     /** An operator sees a chat they work(ed) or were ever offered. */
     async canSee(chatId: string, userId: string): Promise<boolean> {
-      const c = await db.selectFrom('chats').select('operator_id').where('id', '=', chatId).executeTakeFirst();
+      const c = await db.selectFrom('chats').select(['operator_id', 'contact_id']).where('id', '=', chatId).executeTakeFirst();
       if (!c) return false;
       if (c.operator_id === userId) return true;
       const o = await db.selectFrom('chat_offers').select('id').where('chat_id', '=', chatId).where('user_id', '=', userId).executeTakeFirst();
-      return !!o;
+      if (o) return true;
+      // An earlier chat of the customer this operator is working with now (H10: history with the contact).
+      return !!c.contact_id && (await worksWithContact(userId, c.contact_id));
     },
 
     async chatDetail(chatId: string, userId: string) {

@@ -387,7 +387,6 @@ export const en = {
   'channels.diagPending': 'Updates waiting at Telegram',
   'chat.earlier': 'Earlier chats with this contact ({n})',
   'chat.earlierHide': 'Hide earlier chats',
-  'chat.earlierOther': 'Handled by another operator; its messages are visible to them.',
   'chat.contact': 'Contact',
 
   'signature.bold': 'Bold',

@@ -389,7 +389,6 @@ export const ru: Dict = {
   'channels.diagPending': "Обновлений ждут в Telegram",
   'chat.earlier': "Прежние чаты с этим контактом ({n})",
   'chat.earlierHide': "Скрыть прежние чаты",
-  'chat.earlierOther': "Вёл другой оператор; сообщения видны ему.",
   'chat.contact': "Контакт",
 
 

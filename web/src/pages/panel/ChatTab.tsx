@@ -11,11 +11,9 @@ import { useRealtimeEvent } from '../../api/realtime.js';
 import { useHasRoutes } from '../../api/capabilities.js';
 import { ErrorState, Loading, useApiMutation } from '../../components/common.js';
 import { formatDateTime, formatSize, formatWhen } from '../../components/format.js';
-import { useMe } from '../../api/session.js';
-import { timelineTitle } from '../../i18n/serverText.js';
-import type { TimelineEntry } from '../crm/types.js';
+import type { TKey } from '../../i18n/translate.js';
 import { useLanguage, useT } from '../../i18n/index.js';
-import { earlierChats, statusReasonKey } from './chatText.js';
+import { channelLabel, earlierChats, statusReasonKey } from './chatText.js';
 import { notifications as toasts } from '@mantine/notifications';
 import type { Chat, ChatAction, ChatMessage } from './chatTypes.js';
 
@@ -436,18 +434,16 @@ function MessageBubble({ m, chatId, testId = 'chat-message' }: { m: ChatMessage;
 
 /**
  * The contact's earlier chats (H10: the history with the contact), collapsed above the current
- * conversation. There is no "chats of a contact" API yet, so they come from the contact's timeline
- * (its chat entries, first 100 entries). A chat opens only for the operator who handled it: the
- * server shows a chat's messages to its operator (and to those it was offered to).
+ * conversation. The server lets the operator working with a customer read all of that customer's
+ * chats, whoever handled them.
  */
 function EarlierChats({ contactId, currentChatId }: { contactId: string; currentChatId: string }) {
   const t = useT();
-  const me = useMe();
   const [open, setOpen] = useState(false);
   const q = useQuery({
     // Per current chat: the list (and the states in it) as of opening this conversation.
-    queryKey: ['timeline', 'contacts', contactId, 'chats-before', currentChatId],
-    queryFn: () => get<Page<TimelineEntry>>(qs(`/api/contacts/${contactId}/timeline`, { limit: 100 })),
+    queryKey: ['chats', 'of-contact', contactId, 'before', currentChatId],
+    queryFn: () => get<Page<Chat>>(qs('/api/chats', { contactId, limit: 50 })),
     retry: false,
   });
   const earlier = earlierChats(q.data?.items ?? [], currentChatId);
@@ -461,8 +457,8 @@ function EarlierChats({ contactId, currentChatId }: { contactId: string; current
       </Center>
       {open && (
         <Stack gap={6} mt={6} mb="sm">
-          {earlier.map((e) => (
-            <EarlierChat key={e.id} entry={e} mine={e.actorId === me.id} />
+          {earlier.map((c) => (
+            <EarlierChat key={c.id} chat={c} />
           ))}
         </Stack>
       )}
@@ -470,32 +466,26 @@ function EarlierChats({ contactId, currentChatId }: { contactId: string; current
   );
 }
 
-function EarlierChat({ entry, mine }: { entry: TimelineEntry; mine: boolean }) {
+function EarlierChat({ chat }: { chat: Chat }) {
   const t = useT();
   const lang = useLanguage();
   const [open, setOpen] = useState(false);
-  const chatId = String(entry.data.chatId);
-  const q = useQuery({ queryKey: ['chat', chatId], queryFn: () => get<Chat>(`/api/chats/${chatId}`), enabled: open && mine });
+  const q = useQuery({ queryKey: ['chat', chat.id], queryFn: () => get<Chat>(`/api/chats/${chat.id}`), enabled: open });
   const messages = [...(q.data?.messages ?? [])].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   return (
     <Paper withBorder p="xs" bg="white" data-testid="earlier-chat">
-      <Group justify="space-between" wrap="nowrap" className={mine ? 'list-row' : undefined} onClick={() => mine && setOpen(!open)}>
+      <Group justify="space-between" wrap="nowrap" className="list-row" onClick={() => setOpen(!open)}>
         <Text size="xs" fw={600}>
-          {timelineTitle(t, entry)}
+          {t('timeline.chat', { channel: channelLabel(chat), state: t(`chat.state.${chat.state}` as TKey) })}
         </Text>
         <Text size="xs" c="dimmed">
-          {formatDateTime(entry.at, lang)}
+          {formatDateTime(chat.createdAt, lang)}
         </Text>
       </Group>
-      {!mine && (
-        <Text size="xs" c="dimmed">
-          {t('chat.earlierOther')}
-        </Text>
-      )}
       {open && (q.isLoading ? <Loading /> : q.error ? <ErrorState error={q.error} /> : (
         <Stack gap={8} mt="xs">
           {messages.map((m) => (
-            <MessageBubble key={m.id} m={m} chatId={chatId} testId="earlier-message" />
+            <MessageBubble key={m.id} m={m} chatId={chat.id} testId="earlier-message" />
           ))}
         </Stack>
       ))}
