@@ -22,7 +22,7 @@
 // offer that was rolled back.
 import type { Insertable, Transaction } from 'kysely';
 import type { DB, Database } from '../../schema.js';
-import { forUpdate, nowIso, sql, type Dialect } from '../../platform/db/index.js';
+import { forUpdate, newId, nowIso, sql, type Dialect } from '../../platform/db/index.js';
 import { errors } from '../../platform/http/errors.js';
 import type { RealtimeEvent } from '../../platform/realtime/types.js';
 import { decide, type OperatorSnapshot, type RoutingDecision } from './routing.js';
@@ -312,7 +312,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
         if (decision.kind !== 'offer') continue;
         earlier.push({ chatId: chat.id, userIds: decision.userIds });
         for (const userId of decision.userIds) {
-          const id = crypto.randomUUID();
+          const id = newId();
           offers.push({ id, chat_id: chat.id, user_id: userId, rule: pass.rule, state: 'pending', created_at: nowText, expires_at: expiresAt, resolved_at: null });
           if (expiresAt) timeouts.push({ offerId: id, delayMs: pass.timeoutMs });
           const sn = byUser.get(userId)!;

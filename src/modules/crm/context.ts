@@ -4,7 +4,7 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { DB } from '../../schema.js';
 import type { Dialect } from '../../platform/db/index.js';
-import { nowIso, toJson } from '../../platform/db/index.js';
+import { newId, nowIso, toJson } from '../../platform/db/index.js';
 import { errors } from '../../platform/http/errors.js';
 import type { IdentityService } from '../identity/index.js';
 import { accessFilter, RECORD_TABLES, type AccessChecker, type AccessUser, type RecordType } from './access.js';
@@ -165,29 +165,12 @@ export async function setRecordTags(
   }
 }
 
-let lastMs = 0;
-let seq = 0;
-
 /**
- * A UUIDv7-style id: millisecond time, then a per-process sequence, then randomness. Timeline
- * entries sort by (created_at, id); timestamps have millisecond resolution, so events written in
- * the same millisecond ("created" then "tag added") need ids that keep their order.
+ * Timeline entries sort by (created_at, id); timestamps have millisecond resolution, so events
+ * written in the same millisecond ("created" then "tag added") need ids that keep their order —
+ * which the platform's UUIDv7 ids do.
  */
-export function timeOrderedId(): string {
-  const now = Date.now();
-  if (now > lastMs) {
-    lastMs = now;
-    seq = 0;
-  } else if (++seq > 0xfff) {
-    lastMs += 1;
-    seq = 0;
-  }
-  const ts = lastMs.toString(16).padStart(12, '0');
-  const rnd = crypto.getRandomValues(new Uint8Array(8));
-  const hex = [...rnd].map((b) => b.toString(16).padStart(2, '0')).join('');
-  const variant = ((rnd[0] & 0x3) | 0x8).toString(16);
-  return `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${seq.toString(16).padStart(3, '0')}-${variant}${hex.slice(1, 4)}-${hex.slice(4, 16)}`;
-}
+export const timeOrderedId = newId;
 
 export async function recordEvent(trx: DB, type: RecordType, recordId: string, kind: string, actorId: string | null, data: Record<string, unknown> = {}) {
   await trx
