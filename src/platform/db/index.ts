@@ -13,8 +13,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely';
+import { Kysely, sql, type SelectQueryBuilder } from 'kysely';
 import { GuardedSqliteDialect } from './sqlite-guard.js';
+import { SchemaScopedPostgresDialect } from './pg-dialect.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -55,7 +56,7 @@ export async function openDatabase<DB>(opts: OpenDbOptions): Promise<DbHandle<DB
         c.release();
       }
     }
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new SchemaScopedPostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   const file = opts.sqliteFile ?? 'switchboard.db';
