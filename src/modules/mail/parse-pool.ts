@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Email } from 'postal-mime';
+import { CONCAT_BLOB_SOURCE } from './concat-blob.js';
 import { LIMITS, fallbackParse, fromPostal, parseMessage, type ParsedMail } from './parse.js';
 
 export interface Parser {
@@ -18,6 +19,8 @@ export function createInlineParser(): Parser {
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+${CONCAT_BLOB_SOURCE}
+globalThis.Blob = ConcatBlob;
 const PostalMime = require(workerData.postalPath);
 parentPort.on('message', async (msg) => {
   try {

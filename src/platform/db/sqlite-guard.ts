@@ -5,7 +5,40 @@
 //     than ACQUIRE_TIMEOUT_MS fails with an error that names the likely cause.
 //  2. Transactions start with BEGIN IMMEDIATE, so a second process (the CLI next to the server)
 //     waits on busy_timeout instead of failing with SQLITE_BUSY when it upgrades to a writer.
-import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
+
+/**
+ * Kysely prepares every query afresh; compiling the SQL was ~15 % of SQLite's share of a first
+ * mail sync (bench/mail.ts). Statements are reusable (all/run are synchronous, and nothing here
+ * iterates), so the most recent ones are kept by SQL text. A statement still busy — an iterate()
+ * left open — is never handed out twice: a fresh one is prepared instead. SQLite re-prepares a
+ * cached statement itself after a schema change.
+ */
+export function withStatementCache(db: BetterSqlite3.Database, max = 300): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      db.close();
+    },
+    prepare(sql: string) {
+      const hit = cache.get(sql);
+      if (hit && !hit.busy) {
+        // Re-insert so the Map's order is least-recently-used first.
+        cache.delete(sql);
+        cache.set(sql, hit);
+        return hit;
+      }
+      const stmt = db.prepare(sql);
+      if (!hit) {
+        cache.set(sql, stmt);
+        if (cache.size > max) cache.delete(cache.keys().next().value as string);
+      }
+      return stmt;
+    },
+  } as unknown as SqliteDatabase;
+}
 
 const ACQUIRE_TIMEOUT_MS = 20_000;
 

@@ -30,15 +30,28 @@ export function createFileStore(dataDir: string): FileStore {
     if (!KEY_RE.test(key)) throw new Error(`invalid file key ${key}`);
     return join(root, key);
   };
+  const knownDirs = new Set<string>();
   return {
     async put(data, hint = 'blob') {
       const id = randomUUID();
       const prefix = hint.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 32) || 'blob';
       const key = `${prefix}/${id.slice(0, 2)}/${id}`;
       const path = pathOf(key);
-      await mkdir(join(path, '..'), { recursive: true });
+      const dir = join(path, '..');
       const tmp = `${path}.tmp`;
-      await writeFile(tmp, data);
+      // 256 folders per prefix: after the first write to one, skip the mkdir (a first mail sync
+      // writes thousands of attachments); if it was removed meanwhile, create it again.
+      if (!knownDirs.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        knownDirs.add(dir);
+      }
+      try {
+        await writeFile(tmp, data);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await mkdir(dir, { recursive: true });
+        await writeFile(tmp, data);
+      }
       await rename(tmp, path);
       return { key, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
     },
