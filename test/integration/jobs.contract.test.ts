@@ -203,6 +203,32 @@ describe.each(BACKENDS.map((b) => [b.label, b] as const))('JobQueue contract: %s
     await q.stop();
   });
 
+  it('fires a cron schedule at its matching times, once each, until it is removed', async () => {
+    const q = queue();
+    const name = unique('cron-fire');
+    const key = unique('cron-key');
+    const runs: number[] = [];
+    q.define<{ tag: string }>(name, async (data) => {
+      expect(data).toEqual({ tag: 'c' });
+      runs.push(Date.now());
+    });
+    await q.start({ worker: true, scheduler: true });
+    // Every second (the six-field form, seconds first) keeps the test short; every minute uses the
+    // same code path with one more field left out.
+    await q.repeat(key, name, { cron: '* * * * * *' }, { tag: 'c' });
+    await q.repeat(key, name, { cron: '* * * * * *' }, { tag: 'c' }); // same key: still one schedule
+    await waitFor(() => runs.length >= 4, 'four cron runs');
+    // One run per matching second: a duplicate schedule, or firing on every poll, would bunch them.
+    for (let i = 2; i < 4; i++) expect(runs[i] - runs[i - 1], `gap ${i}`).toBeGreaterThanOrEqual(600);
+    expect(runs[3] - runs[1]).toBeLessThan(2 * 1000 + 900);
+    await q.removeRepeat(key);
+    await sleep(1200); // an occurrence queued before the removal may still run
+    const after = runs.length;
+    await sleep(2000);
+    expect(runs.length).toBe(after);
+    await q.stop();
+  });
+
   it('accepts a cron schedule, rejects a malformed one, and removes it', async () => {
     const q = queue();
     const name = unique('cron');

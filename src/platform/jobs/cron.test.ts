@@ -43,8 +43,16 @@ describe('cron', () => {
     expect(next('0 0 15 * */1', '2026-01-01T00:00:00Z')).toBe('2026-01-15T00:00:00.000Z');
   });
 
+  it('takes an optional seconds field first, as BullMQ does', () => {
+    expect(next('*/2 * * * * *', '2026-01-01T10:00:00.500Z')).toBe('2026-01-01T10:00:02.000Z');
+    expect(next('*/2 * * * * *', '2026-01-01T10:00:59.000Z')).toBe('2026-01-01T10:01:00.000Z');
+    expect(next('30 0 9 * * *', '2026-01-01T09:00:30Z')).toBe('2026-01-02T09:00:30.000Z');
+    expect(next('0 * * * * *', '2026-01-01T10:00:00.000Z')).toBe('2026-01-01T10:01:00.000Z');
+    expect(next('15,45 */10 * * * *', '2026-01-01T10:00:50Z')).toBe('2026-01-01T10:10:15.000Z');
+  });
+
   it('rejects malformed expressions and impossible schedules', () => {
-    for (const bad of ['', '* * * *', '* * * * * *', '60 * * * *', '* 24 * * *', '* * 0 * *', '* * * 13 *', '* * * * 8', '*/0 * * * *', '5-1 * * * *', 'a * * * *', '1-2-3 * * * *', '*/2/3 * * * *']) {
+    for (const bad of ['', '* * * *', '* * * * * * *', '60 * * * * *', '60 * * * *', '* 24 * * *', '* * 0 * *', '* * * 13 *', '* * * * 8', '*/0 * * * *', '5-1 * * * *', 'a * * * *', '1-2-3 * * * *', '*/2/3 * * * *']) {
       expect(() => parseCron(bad), bad).toThrow(CronParseError);
     }
     expect(() => nextRunAfter('0 0 30 2 *', new Date('2026-01-01T00:00:00Z'))).toThrow(CronParseError);

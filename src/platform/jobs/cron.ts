@@ -1,9 +1,13 @@
-// A small 5-field cron parser, evaluated in UTC: "minute hour day-of-month month day-of-week".
+// A small cron parser, evaluated in UTC: "minute hour day-of-month month day-of-week", with an
+// optional leading seconds field ("second minute hour …", six fields) as BullMQ's parser has, so a
+// schedule means the same on both queues.
 // Supports `*`, numbers, lists (1,2,5), ranges (1-5), steps (*/15, 1-30/5, 10/20) and the names
 // JAN..DEC / SUN..SAT. Day-of-week 0 and 7 are both Sunday. As in classic cron, when both
 // day-of-month and day-of-week are restricted, a day matches if EITHER matches.
 
 export interface CronSchedule {
+  /** {0} for a five-field expression. */
+  seconds: Set<number>;
   minutes: Set<number>;
   hours: Set<number>;
   daysOfMonth: Set<number>;
@@ -64,7 +68,10 @@ function parseField(field: string, min: number, max: number, names?: string[], n
 
 export function parseCron(expr: string): CronSchedule {
   const fields = expr.trim().split(/\s+/);
-  if (fields.length !== 5) throw new CronParseError(`cron "${expr}" needs 5 fields (minute hour day-of-month month day-of-week)`);
+  if (fields.length !== 5 && fields.length !== 6) {
+    throw new CronParseError(`cron "${expr}" needs 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first`);
+  }
+  const seconds = fields.length === 6 ? parseField(fields.shift()!, 0, 59).values : new Set([0]);
   const [mi, h, dom, mo, dow] = fields;
   const minutes = parseField(mi, 0, 59);
   const hours = parseField(h, 0, 23);
@@ -76,6 +83,7 @@ export function parseCron(expr: string): CronSchedule {
     daysOfWeek.values.add(0);
   }
   return {
+    seconds,
     minutes: minutes.values,
     hours: hours.values,
     daysOfMonth: daysOfMonth.values,
@@ -94,12 +102,12 @@ function dayMatches(s: CronSchedule, d: Date): boolean {
   return domOk && dowOk;
 }
 
-/** The first fire time strictly after `after` (whole minutes, UTC). Throws on an impossible schedule. */
+/** The first fire time strictly after `after` (whole seconds, UTC). Throws on an impossible schedule. */
 export function nextRunAfter(expr: string | CronSchedule, after: Date): Date {
   const s = typeof expr === 'string' ? parseCron(expr) : expr;
   const d = new Date(after.getTime());
-  d.setUTCSeconds(0, 0);
-  d.setUTCMinutes(d.getUTCMinutes() + 1);
+  d.setUTCMilliseconds(0);
+  d.setUTCSeconds(d.getUTCSeconds() + 1);
   // Every satisfiable schedule fires within five years (Feb 29 recurs every 4); "Feb 30" never does.
   const limit = after.getTime() + 5 * 366 * 24 * 3600 * 1000;
   while (d.getTime() <= limit) {
@@ -119,6 +127,12 @@ export function nextRunAfter(expr: string | CronSchedule, after: Date): Date {
     }
     if (!s.minutes.has(d.getUTCMinutes())) {
       d.setUTCMinutes(d.getUTCMinutes() + 1, 0, 0);
+      continue;
+    }
+    if (!s.seconds.has(d.getUTCSeconds())) {
+      // Past the last second of this minute: on to the next minute.
+      if (d.getUTCSeconds() === 59) d.setUTCMinutes(d.getUTCMinutes() + 1, 0, 0);
+      else d.setUTCSeconds(d.getUTCSeconds() + 1, 0);
       continue;
     }
     return d;

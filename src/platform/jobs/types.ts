@@ -46,7 +46,7 @@ export interface DefineOptions {
 export interface RepeatSpec {
   /** Fixed interval. */
   everyMs?: number;
-  /** 5-field cron expression in UTC (minute hour day-of-month month day-of-week). */
+  /** Cron expression in UTC: minute hour day-of-month month day-of-week, optionally with seconds first. */
   cron?: string;
 }
 
