@@ -96,7 +96,7 @@ export async function openPlatform(
   const events = createEventBus({ redisUrl: config.redisUrl, logger, prefix });
   const jobs = createJobQueue({ db: handle.db, dialect: handle.dialect, redisUrl: config.redisUrl, logger, leases, instanceId, prefix });
   const realtime = createRealtimeHub({ events, logger });
-  const platform: Platform = { config, logger, db: handle.db, dialect: handle.dialect, secrets, files, jobs, events, realtime, leases, instanceId };
+  const platform: Platform = { config, logger, db: handle.db, dialect: handle.dialect, secrets, files, jobs, events, realtime, leases, instanceId, redisPrefix: prefix };
   return {
     platform,
     realtimeHub: realtime,
@@ -114,7 +114,7 @@ export function createModules(platform: Platform) {
   const identity = createIdentityService(platform.db);
   const settings = createSettingsService({ db: platform.db, secrets: platform.secrets, files: platform.files, siteUrl: platform.config.siteUrl });
   const hooks: ModuleHooks[] = [
-    { registerRoutes: (app) => registerIdentityRoutes(app, identity, { secureCookies: platform.config.secureCookies }) },
+    { registerRoutes: (app) => registerIdentityRoutes(app, identity, { secureCookies: platform.config.secureCookies, limits: { redisUrl: platform.config.redisUrl, prefix: platform.redisPrefix, logger: platform.logger } }) },
     { registerRoutes: (app) => registerSettingsRoutes(app, settings) },
     createSystemModule(platform),
   ];

@@ -23,4 +23,6 @@ export interface Platform {
   leases: Leases;
   /** Unique per process: lease holder name, log field. */
   instanceId: string;
+  /** Prefix of this installation's Redis keys and channels (tests isolate themselves with it). */
+  redisPrefix?: string;
 }

@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDb, dialects } from '../helpers/db.js';
+import { hasRedis, TEST_REDIS_URL } from '../helpers/services.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createIdentityService } from '../../src/modules/identity/service.js';
@@ -253,10 +254,16 @@ describe.each(DIALECTS)('administrator lockout on %s', (dialect) => {
   });
 });
 
-describe('login rate limiting', () => {
+const REDIS_READY = await hasRedis();
+
+// In memory for the embedded process; in Redis (shared by every api process) with REDIS_URL.
+describe.each([
+  ['in memory', false],
+  ...(REDIS_READY ? [['in Redis', true] as const] : []),
+] as const)('login rate limiting (%s)', (_label, redis) => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ redis });
   });
   afterEach(async () => {
     await t?.close();
@@ -291,6 +298,22 @@ describe('login rate limiting', () => {
     for (let i = 0; i < 20; i++) statuses.push(await attempt(`user${i}@example.test`));
     expect(statuses).toContain(429);
     expect(statuses.indexOf(429)).toBe(30 - 13);
+  });
+
+  it.runIf(redis)('counts in Redis under hashed keys, not the address or email in clear', async () => {
+    for (let i = 0; i < 3; i++) await attempt('carol@example.test');
+    const { Redis } = await import('ioredis');
+    const r = new Redis(TEST_REDIS_URL);
+    try {
+      const keys = await r.keys(`${t.sb.platform.redisPrefix}:ratelimit:*`);
+      expect(keys.some((k) => k.includes(':login-ip:'))).toBe(true);
+      expect(keys.some((k) => k.includes(':login-ip-email:'))).toBe(true);
+      expect(keys.join(' ')).not.toMatch(/carol|127\.0\.0\.1/);
+      const counts = await Promise.all(keys.map((k) => r.get(k)));
+      expect(counts.map(Number).sort()).toEqual([3, 3]);
+    } finally {
+      await r.quit();
+    }
   });
 });
 

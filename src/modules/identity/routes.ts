@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { App } from '../../platform/http/app.js';
+import type { Logger } from '../../platform/logger.js';
 import { SESSION_COOKIE, SYSTEM_OPERATIONS, requireOperation, requireUser } from '../../platform/http/auth.js';
 import { errors } from '../../platform/http/errors.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../../platform/http/paging.js';
@@ -47,10 +48,18 @@ const me = z.object({
  */
 export const LOGIN_LIMITS = { perIp: 30, perIpAndEmail: 10, windowMs: 60_000 };
 
-export function registerIdentityRoutes(app: App, identity: IdentityService, opts: { secureCookies: boolean }) {
+export function registerIdentityRoutes(
+  app: App,
+  identity: IdentityService,
+  opts: { secureCookies: boolean; limits?: { redisUrl?: string; prefix?: string; logger?: Logger } },
+) {
   const admin = requireOperation('CanManageAdministration');
-  const perIp = createAttemptLimiter({ max: LOGIN_LIMITS.perIp, windowMs: LOGIN_LIMITS.windowMs });
-  const perIpAndEmail = createAttemptLimiter({ max: LOGIN_LIMITS.perIpAndEmail, windowMs: LOGIN_LIMITS.windowMs });
+  // Shared through Redis when there is one: N api processes must not mean N times the attempts.
+  const perIp = createAttemptLimiter({ name: 'login-ip', max: LOGIN_LIMITS.perIp, windowMs: LOGIN_LIMITS.windowMs, ...opts.limits });
+  const perIpAndEmail = createAttemptLimiter({ name: 'login-ip-email', max: LOGIN_LIMITS.perIpAndEmail, windowMs: LOGIN_LIMITS.windowMs, ...opts.limits });
+  app.addHook('onClose', async () => {
+    await Promise.all([perIp.close(), perIpAndEmail.close()]);
+  });
   const tooMany = (retryAfter: number) => errors.tooMany('Too many sign-in attempts; wait a minute and try again.', retryAfter);
 
   async function meOf(userId: string, csrfToken: string | null) {
@@ -66,11 +75,11 @@ export function registerIdentityRoutes(app: App, identity: IdentityService, opts
       config: { public: true, skipCsrf: true },
       // request.ip is the TCP peer unless SWITCHBOARD_TRUST_PROXY says a proxy may name the client.
       onRequest: async (request) => {
-        const wait = perIp.hit(request.ip);
+        const wait = await perIp.hit(request.ip);
         if (wait) throw tooMany(wait);
       },
       preHandler: async (request) => {
-        const wait = perIpAndEmail.hit(`${request.ip}\n${request.body.email.trim().toLowerCase()}`);
+        const wait = await perIpAndEmail.hit(`${request.ip}\n${request.body.email.trim().toLowerCase()}`);
         if (wait) throw tooMany(wait);
       },
       schema: { tags: ['auth'], body: z.object({ email: z.string().trim().min(1).max(320), password: z.string().min(1).max(200) }), response: { 200: me } },
