@@ -257,6 +257,41 @@ describe.each(MODES)('chat end to end on %s', (_label, dialect, redis) => {
     }
   });
 
+  it('a queue served through a role follows the role: a member taken out loses the offer, a new member gets the waiting chat', { timeout: 60_000 }, async () => {
+    const { tg, t } = env;
+    const bot = tg.createBot({ username: 'acme_roles_bot' });
+    const manager = await t.createUser({ operations: ['CanManageChats'] });
+    const a = await t.createUser({ name: 'Role Stays' });
+    const b = await t.createUser({ name: 'Role Leaves' });
+    const c = await t.createUser({ name: 'Role Joins' });
+    const role = await t.request('POST', '/api/roles', { token: t.adminToken, body: { name: `Support line ${Date.now()}`, userIds: [a.id, b.id] } });
+    expect(role.status).toBe(201);
+    const q = await t.request('POST', '/api/chat-queues', { token: manager.token, body: { name: 'By role', routingRule: 'to-all', roleIds: [role.body.id] } });
+    expect(q.status).toBe(201);
+    await t.request('POST', '/api/chat-channels', { token: manager.token, body: { kind: 'telegram', queueId: q.body.id, token: bot.token, delivery: 'webhook' } });
+    const [wsA, wsB, wsC] = await Promise.all([openSocket(t.url, a.token), openSocket(t.url, b.token), openSocket(t.url, c.token)]);
+    try {
+      for (const u of [a, b, c]) await t.request('PUT', '/api/operators/me/status', { token: u.token, body: { status: 'active' } });
+      await tg.customerSends(bot.token, { from: { id: 83001, first_name: 'Rita' }, text: 'hello role' });
+      const offered = await wsB.waitFor((e) => e.type === 'chat.offered');
+      await wsA.waitFor((e) => e.type === 'chat.offered' && e.data.chatId === offered.data.chatId);
+      // B leaves the role (an administrator edits the user's roles): B's offer is withdrawn.
+      expect((await t.request('PATCH', `/api/users/${b.id}`, { token: t.adminToken, body: { roleIds: [] } })).status).toBe(200);
+      const gone = await wsB.waitFor((e) => e.type === 'chat.withdrawn' && e.data.chatId === offered.data.chatId);
+      expect(gone.data.reason).toBe('removed-from-queue');
+      expect((await t.request('POST', `/api/chats/${offered.data.chatId}/accept`, { token: b.token })).status).toBe(409);
+      // C joins through the role's own member list: the chat still waiting is offered to C too.
+      expect((await t.request('PATCH', `/api/roles/${role.body.id}`, { token: t.adminToken, body: { userIds: [a.id, c.id] } })).status).toBe(200);
+      await wsC.waitFor((e) => e.type === 'chat.offered' && e.data.chatId === offered.data.chatId);
+      expect((await t.request('POST', `/api/chats/${offered.data.chatId}/accept`, { token: c.token })).status).toBe(200);
+      await wsA.waitFor((e) => e.type === 'chat.withdrawn' && e.data.chatId === offered.data.chatId && e.data.reason === 'taken');
+    } finally {
+      wsA.close();
+      wsB.close();
+      wsC.close();
+    }
+  });
+
   it('an image over 10 MB goes to Telegram as a document (sendPhoto takes at most 10 MB)', { timeout: 60_000 }, async () => {
     const { tg, t } = env;
     const bot = tg.createBot({ username: 'acme_big_bot' });

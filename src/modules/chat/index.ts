@@ -7,12 +7,13 @@
 // Jobs: chat.inbound (a stored webhook update → chat message; in embedded mode updates are
 // processed inline after the 200 and the job only retries unfinished ones), chat.offer-timeout (least-busy
 // accept timeout), chat.autocomplete (completion timeout), chat.maintenance (every minute: safety
-// nets for lost jobs), chat.channel-check (every 5 minutes: webhook self-diagnosis).
+// nets for lost jobs), chat.channel-check (every 5 minutes: webhook self-diagnosis),
+// chat.roles-changed (after a role membership change: withdraw offers from operators who left).
 import type { Platform } from '../../platform/index.js';
 import type { App } from '../../platform/http/app.js';
 import { PermanentJobError } from '../../platform/jobs/types.js';
 import { registerChatRoutes } from './routes.js';
-import { AUTOCOMPLETE_JOB, CHANNEL_CHECK_JOB, MAINTENANCE_JOB, OFFER_TIMEOUT_JOB, createChatModuleService, type ChatDeps } from './service.js';
+import { AUTOCOMPLETE_JOB, CHANNEL_CHECK_JOB, MAINTENANCE_JOB, OFFER_TIMEOUT_JOB, ROLES_CHANGED_JOB, createChatModuleService, type ChatDeps } from './service.js';
 import { INBOUND_JOB } from './channels.js';
 
 export type { ChatDeps, ChatModuleService, ChatView } from './service.js';
@@ -46,6 +47,15 @@ export function createChatModule(platform: Platform, deps: ChatDeps & { crm: Tim
     await service.conversations.completeDue();
     await service.channels.retryPendingUpdates();
     await service.routing.routeAll();
+  });
+  // Role membership changed (identity): operators who no longer serve a queue through a role
+  // lose its pending offers, new ones get waiting chats. A durable job, run on a worker, so the
+  // reconciliation survives the api process that made the change.
+  jobs.define(ROLES_CHANGED_JOB, async () => {
+    await service.routing.rolesChanged();
+  });
+  deps.identity.onMembershipChanged?.(() => {
+    jobs.enqueue(ROLES_CHANGED_JOB, {}, { attempts: 5, backoff: { type: 'exponential', delayMs: 1000 } }).catch((err) => platform.logger.error({ err }, 'chat: could not schedule the reconciliation of queue operators after a role change'));
   });
   jobs.define(CHANNEL_CHECK_JOB, async () => {
     try {

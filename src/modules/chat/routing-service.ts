@@ -607,6 +607,25 @@ export function createRoutingService(deps: RoutingServiceDeps) {
    * queue's waiting chats are routed again.
    */
   async function membershipChanged(queueId: string): Promise<number> {
+    const n = await withdrawFromNonMembers(queueId);
+    await routeAll();
+    return n;
+  }
+
+  /**
+   * Who belongs to roles changed (identity: a user's roles, activation, a role's members or
+   * contained roles, a role deleted). Any queue may serve through such a role — or just lost it
+   * with a deleted role — so every queue is reconciled, then waiting chats are routed once.
+   */
+  async function rolesChanged(): Promise<number> {
+    const queues = await db.selectFrom('chat_queues').select('id').execute();
+    let n = 0;
+    for (const q of queues) n += await withdrawFromNonMembers(q.id);
+    await routeAll();
+    return n;
+  }
+
+  async function withdrawFromNonMembers(queueId: string): Promise<number> {
     const members = new Set(await queueMembers(queueId));
     const offers = await db
       .selectFrom('chat_offers')
@@ -617,7 +636,6 @@ export function createRoutingService(deps: RoutingServiceDeps) {
       .execute();
     let n = 0;
     for (const o of offers) if (!members.has(o.user_id) && (await withdrawOffer(o, 'removed-from-queue'))) n++;
-    await routeAll();
     return n;
   }
 
@@ -668,6 +686,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     expireDueOffers,
     withdrawOffersOf,
     membershipChanged,
+    rolesChanged,
     setStatus,
     operatorView,
     idle,

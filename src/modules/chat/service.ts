@@ -12,7 +12,7 @@ import { createChatConnectors } from './connectors/registry.js';
 import type { Chat, ChatState } from './tables.js';
 
 export interface ChatDeps {
-  identity: { roleMemberIds(roleId: string): Promise<string[]> };
+  identity: { roleMemberIds(roleId: string): Promise<string[]>; onMembershipChanged?(listener: () => void): () => void };
   crm: ChannelContactLookup & {
     getContact?(id: string): Promise<{ id: string; name: string }>;
     /** The operator who takes a chat gets access to the customer's contact (owned by the system). */
@@ -26,6 +26,7 @@ export interface ChatDeps {
 export const OFFER_TIMEOUT_JOB = 'chat.offer-timeout';
 export const AUTOCOMPLETE_JOB = 'chat.autocomplete';
 export const MAINTENANCE_JOB = 'chat.maintenance';
+export const ROLES_CHANGED_JOB = 'chat.roles-changed';
 export const CHANNEL_CHECK_JOB = 'chat.channel-check';
 
 export interface ChatView {

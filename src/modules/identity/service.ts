@@ -61,6 +61,12 @@ export interface IdentityService {
   ensureFirstAdmin(email: string, password: string, name?: string): Promise<UserView | null>;
   createAdmin(email: string, password: string, name?: string): Promise<UserView>;
   userCount(): Promise<number>;
+  /**
+   * Called after a change that may change who belongs to a role — a user's roles, a user
+   * (de)activated, a role's members or contained roles, a role deleted — so modules that resolve
+   * roles to people (chat queues) can reconcile. Returns an unsubscribe function.
+   */
+  onMembershipChanged(listener: () => void): () => void;
 }
 
 function normalizeEmail(email: string): string {
@@ -68,6 +74,17 @@ function normalizeEmail(email: string): string {
 }
 
 export function createIdentityService(db: DB): IdentityService {
+  const membershipListeners = new Set<() => void>();
+  const membershipChanged = () => {
+    for (const l of membershipListeners) {
+      try {
+        l();
+      } catch {
+        // A listener's own failure is its business; the change itself has been committed.
+      }
+    }
+  };
+
   // One dummy hash so a login for an unknown email costs as much as a real one (no user enumeration by timing).
   let dummyHash: Promise<string> | null = null;
 
@@ -273,6 +290,7 @@ export function createIdentityService(db: DB): IdentityService {
         if (isUniqueViolation(e)) throw errors.conflict('A user with this email already exists.', { field: 'email' });
         throw e;
       }
+      if (roleIds.length) membershipChanged();
       return toView(await loadUser(id));
     },
 
@@ -303,6 +321,7 @@ export function createIdentityService(db: DB): IdentityService {
         if (isUniqueViolation(e)) throw errors.conflict('A user with this email already exists.', { field: 'email' });
         throw e;
       }
+      if (patch.roleIds !== undefined || patch.isActive !== undefined) membershipChanged();
       return toView(await loadUser(id));
     },
 
@@ -469,6 +488,7 @@ export function createIdentityService(db: DB): IdentityService {
         if (isUniqueViolation(e)) throw errors.conflict('A role with this name already exists.', { field: 'name' });
         throw e;
       }
+      if (mayDemote) membershipChanged();
       return roleView(id);
     },
 
@@ -479,6 +499,12 @@ export function createIdentityService(db: DB): IdentityService {
       await keepingAnAdministrator(async (trx) => {
         await trx.deleteFrom('roles').where('id', '=', id).execute();
       });
+      membershipChanged();
+    },
+
+    onMembershipChanged(listener) {
+      membershipListeners.add(listener);
+      return () => membershipListeners.delete(listener);
     },
 
     getRole: roleView,
