@@ -63,13 +63,16 @@ describe.each(DIALECTS)('mail sync engine on %s', (dialect) => {
   const stored = (mailboxId: string, subject: string) =>
     h.db.db.selectFrom('emails').select('id').where('mailbox_id', '=', mailboxId).where('subject', '=', subject).executeTakeFirst();
 
-  it('sync, live watching and raw reads go through the connector registry of the mailbox kind', async () => {
+  it('sync, live watching, raw reads and sending go through the connector registry of the mailbox kind', async () => {
     const calls = { connect: 0, watch: 0 };
+    const submitted: { envelope: { from: string; to: string[] }; raw: string }[] = [];
     const counting: MailConnectors = {
       imap: {
         ...mailConnectors.imap,
         connect: (a) => (calls.connect++, mailConnectors.imap.connect(a)),
         watch: (a, o) => (calls.watch++, mailConnectors.imap.watch(a, o)),
+        // No SMTP server here: the registry's connector is what sends, so this one accepts.
+        submit: async (_a, envelope, raw) => (submitted.push({ envelope, raw: raw.toString() }), { accepted: envelope.to, rejected: [] }),
       },
     };
     await dc.append(USER, 'INBOX', `From: reg@example.org\r\nSubject: Via registry\r\nMessage-ID: <registry-${dialect}@example.org>\r\n\r\nhello\r\n`);
@@ -83,6 +86,16 @@ describe.each(DIALECTS)('mail sync engine on %s', (dialect) => {
     const raw = await mail.service.queries.raw(mb.userId, email.id);
     expect(raw.data!.toString()).toContain('Via registry');
     expect(calls.connect).toBe(before + 1);
+
+    // Sending: submitted through the connector (exact bytes, Bcc only in the envelope), then the
+    // copy filed in Sent over a session the connector opened.
+    const sent = await mail.service.sender.send(mb.userId, { mailboxId: mb.id, to: ['to@example.org'], bcc: ['hidden@example.org'], subject: 'Sent via registry', text: 'hi' });
+    expect(sent.status).toBe('sent');
+    expect(submitted).toHaveLength(1);
+    expect(submitted[0].envelope.to.sort()).toEqual(['hidden@example.org', 'to@example.org']);
+    expect(submitted[0].raw).toContain('Subject: Sent via registry');
+    expect(submitted[0].raw).not.toContain('hidden@example.org');
+    expect(calls.connect).toBe(before + 2);
 
     // A kind without a connector fails in plain words and permanently (no retry loop).
     const ex = h.directory.add({ dovecot: dc, user: USER, settings: { allFolders: false, selectedFolders: ['INBOX'] } });

@@ -22,6 +22,13 @@ export interface MailAccount {
     security: MailSecurity;
     auth: { user: string; password?: string; accessToken?: string };
   };
+  /** Where mail is submitted (SMTP for IMAP accounts); absent when the account cannot send. */
+  smtp?: {
+    host: string;
+    port: number;
+    security: MailSecurity;
+    auth: { user: string; password?: string; accessToken?: string };
+  };
   /** Verify the server certificate (off for an admin-approved self-signed server). */
   rejectUnauthorized: boolean;
   /**
@@ -105,6 +112,12 @@ export interface Watcher {
 
 export interface MailConnector {
   connect(account: MailAccount): Promise<MailSession>;
+  /**
+   * Submits a composed message as these exact bytes (they are also what is stored and filed in
+   * Sent) with an explicit envelope (Bcc only there). Rejected recipients are reported, not
+   * thrown; a refused submission throws a MailConnectorError (transient ones are retried).
+   */
+  submit(account: MailAccount, envelope: { from: string; to: string[] }, raw: Buffer): Promise<{ accepted: string[]; rejected: string[] }>;
   /** Live change notifications for one account over as few connections as the server allows. */
   watch(account: MailAccount, opts: WatchOptions): Promise<Watcher>;
   /** Maps anything the connector or its transport throws onto a MailConnectorError. */

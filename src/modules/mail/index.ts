@@ -111,7 +111,7 @@ export function createMailModule(platform: Platform, deps: MailModuleDeps, optio
   });
   engine.defineJobs();
 
-  const sender = createSender(platform, { directory: deps.directory, store, rejectUnauthorized });
+  const sender = createSender(platform, { directory: deps.directory, store, access });
 
   if (deps.crm?.registerTimelineSource) {
     try {

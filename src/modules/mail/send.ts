@@ -13,12 +13,12 @@ import type { Platform } from '../../platform/index.js';
 import { fromJson, newId, nowIso, toJson } from '../../platform/db/index.js';
 import { AppError, errors } from '../../platform/http/errors.js';
 import { PermanentJobError } from '../../platform/jobs/types.js';
-import { connectImap, MailConnectorError } from '../../connectors/imap/index.js';
-import { composeMessage, sendRaw, type SmtpEndpoint } from '../../connectors/smtp/index.js';
+import type { MailConnectorError } from '../../connectors/mail/index.js';
+import { composeMessage } from '../../connectors/smtp/index.js';
 import type { MailboxConnection, MailboxDirectory } from '../mailboxes/types.js';
 import type { MailStore } from './store.js';
 import { parseMessage } from './parse.js';
-import { endpointOf } from './sync.js';
+import type { MailAccess } from './sync.js';
 
 export const JOB_SEND = 'mail.send';
 
@@ -125,11 +125,7 @@ export function signatureParts(html: string, domain: string): { html: string; at
   return { html: out, attachments };
 }
 
-function smtpEndpoint(conn: MailboxConnection, rejectUnauthorized: boolean): SmtpEndpoint {
-  return { host: conn.smtp.host, port: conn.smtp.port, security: conn.smtp.security, auth: conn.smtp.auth, rejectUnauthorized: rejectUnauthorized && !conn.allowSelfSigned };
-}
-
-export function createSender(platform: Platform, deps: { directory: MailboxDirectory; store: MailStore; rejectUnauthorized: boolean }) {
+export function createSender(platform: Platform, deps: { directory: MailboxDirectory; store: MailStore; access: MailAccess }) {
   const { db, logger, jobs, files } = platform;
 
   async function findSentFolder(conn: MailboxConnection): Promise<string | null> {
@@ -142,7 +138,7 @@ export function createSender(platform: Platform, deps: { directory: MailboxDirec
     if (conn.providerSavesSent) return false;
     let session;
     try {
-      session = await connectImap(endpointOf(conn, deps.rejectUnauthorized));
+      session = await deps.access.connect(conn);
       let path = await findSentFolder(conn);
       if (!path) {
         const folders = await session.listFolders();
@@ -235,7 +231,7 @@ export function createSender(platform: Platform, deps: { directory: MailboxDirec
     let firstError: MailConnectorError | null = null;
     let rejectedRecipients: string[] = [];
     try {
-      rejectedRecipients = (await sendRaw(smtpEndpoint(conn, deps.rejectUnauthorized), envelope, raw)).rejected;
+      rejectedRecipients = (await deps.access.submit(conn, envelope, raw)).rejected;
     } catch (e) {
       const err = e as MailConnectorError;
       if (err.kind !== 'transient' && err.kind !== 'rate-limited') {
@@ -280,7 +276,7 @@ export function createSender(platform: Platform, deps: { directory: MailboxDirec
     }
     const conn = await deps.directory.connection(ob.mailbox_id);
     try {
-      await sendRaw(smtpEndpoint(conn, deps.rejectUnauthorized), fromJson(ob.envelope_json, { from: '', to: [] as string[] }), raw);
+      await deps.access.submit(conn, fromJson(ob.envelope_json, { from: '', to: [] as string[] }), raw);
     } catch (e) {
       const err = e as MailConnectorError;
       const permanent = err.kind !== 'transient' && err.kind !== 'rate-limited';

@@ -104,11 +104,6 @@ function planBatches(groups: { items: { uid: number; size: number }[]; kind: Bat
   return out;
 }
 
-/** IMAP endpoint of a mailbox, for the send path's APPEND to Sent (send.ts); sync goes through MailAccess. */
-export function endpointOf(conn: MailboxConnection, rejectUnauthorized = true): ImapEndpoint {
-  return { host: conn.imap.host, port: conn.imap.port, security: conn.imap.security, auth: conn.imap.auth, rejectUnauthorized: rejectUnauthorized && !conn.allowSelfSigned };
-}
-
 export interface MailAccessOptions {
   /** The connector registry (tests wrap it to watch what the module does). */
   connectors?: MailConnectors;
@@ -125,6 +120,7 @@ export function createMailAccess(opts: MailAccessOptions = {}) {
   const connector = (conn: MailboxConnection): MailConnector => connectorFor(conn.mailbox.kind, registry);
   const account = (conn: MailboxConnection): MailAccount => ({
     imap: conn.imap,
+    smtp: conn.smtp,
     rejectUnauthorized: opts.rejectUnauthorized !== false && !conn.allowSelfSigned,
     socketTimeoutMs: opts.socketTimeoutMs,
   });
@@ -132,6 +128,7 @@ export function createMailAccess(opts: MailAccessOptions = {}) {
     connector,
     connect: (conn: MailboxConnection): Promise<MailSession> => connector(conn).connect(account(conn)),
     watch: (conn: MailboxConnection, w: WatchOptions): Promise<Watcher> => connector(conn).watch(account(conn), w),
+    submit: (conn: MailboxConnection, envelope: { from: string; to: string[] }, raw: Buffer) => connector(conn).submit(account(conn), envelope, raw),
   };
 }
 
