@@ -79,8 +79,9 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
       expect(list.body.items[0]).toMatchObject({ queueId, isActive: true, botUsername: 'acme_support_bot', hasToken: true });
       await page.context().close();
 
-      // A chat manager without CanManageAdministration is told to pick operators by role.
+      // A chat manager without CanManageAdministration still sees operators by name and adds one.
       const chief = await app.createUser({ name: 'Carl Chats', operations: ['CanManageChats'] });
+      const second = await app.createUser({ name: 'Pia Second', email: 'pia@acme.test' });
       const p2 = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
       const forbidden: string[] = [];
       p2.on('response', (r) => {
@@ -90,10 +91,18 @@ describe.skipIf(!hasChromium())('console e2e: an operator works a Telegram chat'
         await signIn(p2, app.url, chief.email, chief.password);
         await p2.getByRole('link', { name: 'Queues' }).click();
         await p2.getByTestId('queue-card').filter({ hasText: 'Support' }).click();
-        await p2.getByText('you can still choose operators by role', { exact: false }).waitFor();
-        expect(await p2.getByTestId('queue-users').isDisabled()).toBe(true);
+        await p2.getByText('Oleg Operator <oleg@acme.test>').first().waitFor();
+        await p2.getByTestId('queue-users').click();
+        await p2.getByRole('option', { name: 'Pia Second <pia@acme.test>' }).click();
+        await p2.getByTestId('queue-name').click();
+        await p2.getByRole('option').first().waitFor({ state: 'hidden' });
+        await p2.getByTestId('queue-save').click();
+        await p2.getByTestId('queue-card').filter({ hasText: 'Pia Second' }).waitFor();
+        await screenshot(p2, 'chat-manager-queue');
       });
       expect(forbidden).toEqual([]);
+      const edited = await app.request('GET', `/api/chat-queues/${queueId}`, { token: app.adminToken });
+      expect([...edited.body.userIds].sort()).toEqual([operator.id, second.id].sort());
       await p2.context().close();
     },
     90_000,

@@ -193,6 +193,20 @@ export function registerChatRoutes(app: App, svc: ChatModuleService) {
     return reply.status(204).send();
   });
 
+  // --- operators: the chat manager's overview and picker (H1, H3) ---
+  app.get(
+    '/api/operators',
+    {
+      preHandler: manage,
+      schema: {
+        tags: ['operators'],
+        querystring: z.object({ q: z.string().trim().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).default(200) }),
+        response: { 200: z.object({ items: z.array(operatorView.extend({ name: z.string(), email: z.string() })) }) },
+      },
+    },
+    async (request) => ({ items: await svc.listOperators({ q: request.query.q || undefined, limit: request.query.limit }) }),
+  );
+
   // --- operator (H3, H10) ---
   app.get('/api/operators/me', { schema: { tags: ['operators'], response: { 200: operatorView } } }, async (request) => svc.routing.operatorView(requireUser(request).id));
   app.put(

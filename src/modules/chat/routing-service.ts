@@ -667,8 +667,30 @@ export function createRoutingService(deps: RoutingServiceDeps) {
     };
   }
 
+  /** Status and load of several operators at once (the chat manager's overview and operator picker). */
+  async function operatorViews(userIds: string[]): Promise<OperatorView[]> {
+    if (userIds.length === 0) return [];
+    const rows = await db.selectFrom('chat_operators').selectAll().where('user_id', 'in', userIds).execute();
+    const byUser = new Map(rows.map((r) => [r.user_id, r]));
+    const { inProgress, pending } = await loads(db, userIds);
+    const limits = await limitsFor(userIds);
+    return userIds.map((userId) => {
+      const row = byUser.get(userId);
+      return {
+        userId,
+        status: row?.status ?? 'inactive',
+        statusReason: row?.status_reason ?? 'operator',
+        chatsInProgress: inProgress.get(userId) ?? 0,
+        pendingOffers: pending.get(userId) ?? 0,
+        limit: limits.get(userId) ?? 0,
+        lastAssignedAt: row?.last_assigned_at ?? null,
+      };
+    });
+  }
+
   return {
     queueMembers,
+    operatorViews,
     /** Routes the chat's queue (in arrival order: older waiting chats go first) and says what became of this chat. */
     routeOne: async (chatId: string): Promise<RoutingDecision['kind'] | 'gone'> => {
       const chat = await db.selectFrom('chats').select('queue_id').where('id', '=', chatId).executeTakeFirst();

@@ -12,7 +12,12 @@ import { createChatConnectors } from './connectors/registry.js';
 import type { Chat, ChatState } from './tables.js';
 
 export interface ChatDeps {
-  identity: { roleMemberIds(roleId: string): Promise<string[]>; onMembershipChanged?(listener: () => void): () => void };
+  identity: {
+    roleMemberIds(roleId: string): Promise<string[]>;
+    onMembershipChanged?(listener: () => void): () => void;
+    /** Users by name or email, for the chat manager's operator list (who may serve a queue). */
+    listUsers?(opts: { q?: string; limit: number; after?: null }): Promise<{ id: string; name: string; email: string; isActive: boolean }[]>;
+  };
   crm: ChannelContactLookup & {
     getContact?(id: string): Promise<{ id: string; name: string }>;
     /** The operator who takes a chat gets access to the customer's contact (owned by the system). */
@@ -186,6 +191,15 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
   }
 
   return {
+    /**
+     * Active users with their operator status and load: chat managers pick queue operators from
+     * here (they need not hold CanManageAdministration, which the user list requires).
+     */
+    async listOperators(o: { q?: string; limit: number }) {
+      const users = ((await deps.identity.listUsers?.({ q: o.q, limit: o.limit, after: null })) ?? []).filter((u) => u.isActive);
+      const views = await routing.operatorViews(users.map((u) => u.id));
+      return users.map((u, i) => ({ ...views[i], name: u.name, email: u.email }));
+    },
     routing,
     queues,
     conversations,

@@ -483,7 +483,6 @@ export const en = {
   'setting.IdentityServerClientId.description': 'Required before a Facebook channel can be added.',
   'setting.IdentityServerClientSecret.name': 'Identity server client secret',
   'setting.IdentityServerClientSecret.description': 'Required before a Facebook channel can be added.',
-  'queues.usersNeedAdmin': 'Listing users needs the system operation CanManageAdministration; you can still choose operators by role.',
 } as const;
 
 export type Dict = { readonly [K in keyof typeof en]: string };

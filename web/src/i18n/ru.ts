@@ -486,5 +486,4 @@ export const ru: Dict = {
   'setting.IdentityServerClientId.description': "Нужен, чтобы добавить канал Facebook.",
   'setting.IdentityServerClientSecret.name': "Секрет клиента сервера идентификации",
   'setting.IdentityServerClientSecret.description': "Нужен, чтобы добавить канал Facebook.",
-  'queues.usersNeedAdmin': "Для списка пользователей нужна системная операция CanManageAdministration; операторов можно выбрать по ролям.",
 };

@@ -6,8 +6,7 @@ import { useQuery } from '@tanstack/react-query';
 import { del, fieldErrors, get, patch, post, type Page } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, confirmAction, notifyError, useApiMutation } from '../../components/common.js';
 import { useT } from '../../i18n/index.js';
-import type { Role, User } from '../admin/Users.js';
-import { useSession } from '../../api/session.js';
+import type { Role } from '../admin/Users.js';
 
 export interface Queue {
   id: string;
@@ -23,15 +22,17 @@ export function useQueues() {
 }
 
 /**
- * Users and roles for the operator pickers. Roles are listed to everyone; the user list needs
- * CanManageAdministration, so a chat manager without it picks operators by role (and is told so).
+ * Users and roles for the operator pickers. Users come from /api/operators, which a chat manager
+ * may read without CanManageAdministration (the full user list needs it).
  */
 function usePeople() {
-  const { can } = useSession();
-  const canListUsers = can('CanManageAdministration');
-  const users = useQuery({ queryKey: ['users', 'for-chat'], queryFn: () => get<Page<User>>('/api/users?limit=200'), retry: false, enabled: canListUsers });
+  const users = useQuery({
+    queryKey: ['operators', 'for-queues'],
+    queryFn: () => get<{ items: { userId: string; name: string; email: string }[] }>('/api/operators?limit=500'),
+    retry: false,
+  });
   const roles = useQuery({ queryKey: ['roles'], queryFn: () => get<Page<Role>>('/api/roles') });
-  return { users: users.data?.items ?? [], roles: roles.data?.items ?? [], canListUsers };
+  return { users: (users.data?.items ?? []).map((u) => ({ id: u.userId, name: u.name, email: u.email })), roles: roles.data?.items ?? [] };
 }
 
 export function QueuesPage() {
@@ -103,12 +104,12 @@ export function QueuesPage() {
           ))}
         </SimpleGrid>
       )}
-      {editing && <QueueModal queue={editing === 'new' ? null : editing} users={people.users} roles={people.roles} canListUsers={people.canListUsers} onClose={() => setEditing(null)} />}
+      {editing && <QueueModal queue={editing === 'new' ? null : editing} users={people.users} roles={people.roles} onClose={() => setEditing(null)} />}
     </>
   );
 }
 
-function QueueModal({ queue, users, roles, canListUsers, onClose }: { queue: Queue | null; users: User[]; roles: Role[]; canListUsers: boolean; onClose: () => void }) {
+function QueueModal({ queue, users, roles, onClose }: { queue: Queue | null; users: { id: string; name: string; email: string }[]; roles: Role[]; onClose: () => void }) {
   const t = useT();
   const [f, setF] = useState({
     name: queue?.name ?? '',
@@ -173,10 +174,8 @@ function QueueModal({ queue, users, roles, canListUsers, onClose }: { queue: Que
           <MultiSelect label={t('queues.operatorRoles')} data={roles.map((r) => ({ value: r.id, label: r.name }))} value={f.roleIds} onChange={(v) => setF({ ...f, roleIds: v })} searchable error={errs.roleIds} />
           <MultiSelect
             label={t('queues.operatorUsers')}
-            description={canListUsers ? undefined : t('queues.usersNeedAdmin')}
-            disabled={!canListUsers}
-            // Users already in the queue stay listed (by id) when the names cannot be loaded.
-            data={canListUsers ? users.map((u) => ({ value: u.id, label: `${u.name} <${u.email}>` })) : f.userIds.map((id) => ({ value: id, label: id }))}
+            // Operators already in the queue but no longer listed (deactivated) stay selectable, by id.
+            data={[...users.map((u) => ({ value: u.id, label: `${u.name} <${u.email}>` })), ...f.userIds.filter((id) => !users.some((u) => u.id === id)).map((id) => ({ value: id, label: id }))]}
             value={f.userIds}
             onChange={(v) => setF({ ...f, userIds: v })}
             searchable
