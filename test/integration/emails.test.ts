@@ -140,6 +140,54 @@ describe.each(DIALECTS)('emails API on %s', (dialect) => {
     expect(atl.body.items.some((i: any) => i.source === 'mail')).toBe(true);
   });
 
+  it('marks a message read and unread on the server too; the next sync agrees; refused in plain words when the server is down', { timeout: 60_000 }, async () => {
+    const list = await t.request('GET', `/api/emails?contactId=${contactId}`, { token: ann.token });
+    const report = list.body.items.find((i: any) => i.subject === 'Report with attachment');
+    const serverFlags = async () => {
+      const c = await dc.client(ANN.user);
+      try {
+        await c.mailboxOpen('INBOX', { readOnly: true });
+        const uids = (await c.search({ header: { 'message-id': '<attach-1@client.example>' } }, { uid: true })) || [];
+        expect(uids).toHaveLength(1);
+        const m = await c.fetchOne(String(uids[0]), { flags: true }, { uid: true });
+        return m ? [...(m.flags ?? [])] : [];
+      } finally {
+        await c.logout();
+      }
+    };
+    const read = await t.request('PATCH', `/api/emails/${report.id}`, { token: ann.token, body: { seen: true } });
+    expect(read.status).toBe(200);
+    expect(read.body.flags).toContain('\\Seen');
+    expect(await serverFlags()).toContain('\\Seen');
+    // A sync afterwards reads the server's flags: still read.
+    await t.request('POST', `/api/mailboxes/${mailboxId}/sync`, { token: ann.token });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await t.request('GET', `/api/emails/${report.id}`, { token: ann.token })).body.flags).toContain('\\Seen');
+
+    const unread = await t.request('PATCH', `/api/emails/${report.id}`, { token: ann.token, body: { seen: false } });
+    expect(unread.status).toBe(200);
+    expect(unread.body.flags).not.toContain('\\Seen');
+    expect(await serverFlags()).not.toContain('\\Seen');
+
+    // Not yours, unknown, malformed.
+    expect((await t.request('PATCH', `/api/emails/${report.id}`, { token: other.token, body: { seen: true } })).status).toBe(404);
+    expect((await t.request('PATCH', `/api/emails/00000000-0000-4000-8000-000000000000`, { token: ann.token, body: { seen: true } })).status).toBe(404);
+    const bad = await t.request('PATCH', `/api/emails/${report.id}`, { token: ann.token, body: { seen: 'yes' } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('seen');
+
+    // The server is down: the change is refused in words and nothing changes here.
+    await dc.stop();
+    try {
+      const down = await t.request('PATCH', `/api/emails/${report.id}`, { token: ann.token, body: { seen: true } });
+      expect(down.status).toBe(502);
+      expect(down.body.error.message).toMatch(/mail server/i);
+      expect((await t.request('GET', `/api/emails/${report.id}`, { token: ann.token })).body.flags).not.toContain('\\Seen');
+    } finally {
+      await dc.start();
+    }
+  });
+
   it('removing the mailbox with deleteMail purges its mail and files; keeping is the other choice', async () => {
     const before = await t.request('GET', `/api/emails?mailboxId=${mailboxId}&limit=1`, { token: ann.token });
     const one = await t.request('GET', `/api/emails/${before.body.items[0].id}`, { token: ann.token });

@@ -237,6 +237,17 @@ export function wrapSession(client: ImapFlow): ImapSession {
         if (!res) return { uid: null, uidValidity: null };
         return { uid: res.uid ?? null, uidValidity: res.uidValidity != null ? Number(res.uidValidity) : null };
       }),
+    storeFlags: (path, uidValidity, uids, change) =>
+      wrap(async () => {
+        if (uids.length === 0) return true;
+        const mb = await client.mailboxOpen(path); // read-write: STORE needs it
+        if (Number(mb.uidValidity) !== uidValidity) return false;
+        const range = uidSet(uids);
+        // imapflow answers false (rather than throwing) when the server refuses the STORE.
+        if (change.add?.length && !(await client.messageFlagsAdd(range, change.add, { uid: true }))) throw new Error('the server refused to set the flags');
+        if (change.remove?.length && !(await client.messageFlagsRemove(range, change.remove, { uid: true }))) throw new Error('the server refused to clear the flags');
+        return true;
+      }),
     async close() {
       try {
         if (client.usable) await Promise.race([client.logout(), new Promise((r) => setTimeout(r, 2000))]);

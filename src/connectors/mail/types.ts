@@ -92,6 +92,11 @@ export interface MailSession {
   /** Flags of UIDs up to maxUid; with changedSince (CONDSTORE) only those changed since then. */
   fetchFlags(maxUid: number, changedSince: string | null): Promise<FlagUpdate[]>;
   append(path: string, raw: Buffer, flags: string[]): Promise<{ uid: number | null; uidValidity: number | null }>;
+  /**
+   * Adds and/or removes flags on UIDs of a folder (opened read-write for it). Returns false, and
+   * changes nothing, when the folder's UIDVALIDITY is no longer `uidValidity` (stale UIDs).
+   */
+  storeFlags(path: string, uidValidity: number, uids: number[], change: { add?: string[]; remove?: string[] }): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -123,6 +123,23 @@ export function registerMailRoutes(app: App, mail: MailService) {
     },
   );
 
+  app.patch(
+    '/api/emails/:id',
+    {
+      schema: {
+        tags: ['mail'],
+        params: z.object({ id }),
+        // Read/unread is the one thing a reader changes on a message; it is set on the server too.
+        body: z.object({ seen: z.boolean() }),
+        response: { 200: summary },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      return mail.queries.setSeen(user.id, request.params.id, request.body.seen);
+    },
+  );
+
   app.get('/api/emails/:id/raw', { schema: { tags: ['mail'], params: z.object({ id }) } }, async (request, reply) => {
     const user = requireUser(request);
     const r = await mail.queries.raw(user.id, request.params.id);

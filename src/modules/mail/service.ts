@@ -1,7 +1,7 @@
 // Reading stored mail and sync status, always scoped to the mailboxes the caller may read.
 import type { Readable } from 'node:stream';
 import type { Platform } from '../../platform/index.js';
-import { containsCi, fromBool, fromJson } from '../../platform/db/index.js';
+import { containsCi, fromBool, fromJson, nowIso, toJson } from '../../platform/db/index.js';
 import { errors } from '../../platform/http/errors.js';
 import { decodeCursor, toPage, type Page } from '../../platform/http/paging.js';
 import type { MailboxDirectory } from '../mailboxes/types.js';
@@ -194,6 +194,52 @@ export function createMailQueries(platform: Platform, directory: MailboxDirector
     throw errors.notFound('Raw message (no longer on the mail server)', id);
   }
 
+  /**
+   * Marks a message read or unread — on the server first (STORE on every folder holding it), then
+   * here, so the CRM never shows a state the server does not have and the next flag sync agrees.
+   * A message on no server folder (a sent copy the provider did not file) changes here only.
+   */
+  async function setSeen(userId: string, id: string, seen: boolean): Promise<EmailSummaryView> {
+    const r = await rowFor(userId, id);
+    const locs = await db.selectFrom('email_locations').select(['id', 'folder', 'uidvalidity', 'uid', 'flags_json']).where('email_id', '=', id).execute();
+    const change = seen ? { add: ['\\Seen'] } : { remove: ['\\Seen'] };
+    const applied = new Set<string>();
+    if (locs.length > 0) {
+      const conn = await directory.connection(r.mailbox_id);
+      let session: MailSession;
+      try {
+        session = await access.connect(conn);
+      } catch (err) {
+        throw errors.upstream('MAIL_SERVER_UNAVAILABLE', `The mail server could not be reached to mark the message ${seen ? 'read' : 'unread'}: ${(err as Error).message}`);
+      }
+      try {
+        const byFolder = new Map<string, typeof locs>();
+        for (const l of locs) byFolder.set(`${l.folder}\u0000${l.uidvalidity}`, [...(byFolder.get(`${l.folder}\u0000${l.uidvalidity}`) ?? []), l]);
+        for (const group of byFolder.values()) {
+          const { folder, uidvalidity } = group[0];
+          // A folder resynced under a new UIDVALIDITY holds stale UIDs: skip it (the resync re-reads flags).
+          if (await session.storeFlags(folder, Number(uidvalidity), group.map((l) => Number(l.uid)), change)) for (const l of group) applied.add(l.id);
+        }
+      } catch (err) {
+        throw errors.upstream('MAIL_SERVER_UNAVAILABLE', `The mail server did not accept the change: ${(err as Error).message}`);
+      } finally {
+        await session.close();
+      }
+    }
+    const withFlag = (json: string) => {
+      const set = new Set(fromJson<string[]>(json, []));
+      if (seen) set.add('\\Seen');
+      else set.delete('\\Seen');
+      return toJson([...set].sort());
+    };
+    await db.transaction().execute(async (tx) => {
+      for (const l of locs) if (applied.has(l.id)) await tx.updateTable('email_locations').set({ flags_json: withFlag(l.flags_json) }).where('id', '=', l.id).execute();
+      await tx.updateTable('emails').set({ flags_json: withFlag(r.flags_json), updated_at: nowIso() }).where('id', '=', id).execute();
+    });
+    const fresh = await db.selectFrom('emails').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    return summary(fresh, (await locationsOf([id])).get(id) ?? []);
+  }
+
   async function attachment(userId: string, id: string, attachmentId: string) {
     await rowFor(userId, id);
     const a = await db.selectFrom('email_attachments').selectAll().where('id', '=', attachmentId).where('email_id', '=', id).executeTakeFirst();
@@ -225,7 +271,7 @@ export function createMailQueries(platform: Platform, directory: MailboxDirector
     };
   }
 
-  return { readable, list, get, raw, attachment, syncStatus, rowFor };
+  return { readable, list, get, raw, setSeen, attachment, syncStatus, rowFor };
 }
 
 export type MailQueries = ReturnType<typeof createMailQueries>;
