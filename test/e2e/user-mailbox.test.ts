@@ -198,6 +198,25 @@ describe.skipIf(!run)('console e2e: a user adds a mailbox, reads and replies', (
         expect(trackerRequests).toEqual([]);
         await docsScreenshot(page, 'communication-panel-email');
         await screenshot(page, 'user-reads-mail');
+
+        step('read / unread');
+        // Opening it marked it read, on the server too; "mark as unread" brings the dot back.
+        const serverSeen = async (subject: string) => {
+          const c = await dovecot.client(ANN.user);
+          try {
+            await c.mailboxOpen('INBOX', { readOnly: true });
+            const uids = (await c.search({ subject }, { uid: true })) || [];
+            const m = await c.fetchOne(String(uids[0]), { flags: true }, { uid: true });
+            return !!m && !!m.flags?.has('\\Seen');
+          } finally {
+            await c.logout();
+          }
+        };
+        await row.getByTestId('unread-dot').waitFor({ state: 'detached' });
+        expect(await serverSeen('Quarterly order')).toBe(true);
+        await page.getByTestId('toggle-seen').click();
+        await row.getByTestId('unread-dot').waitFor();
+        expect(await serverSeen('Quarterly order')).toBe(false);
         await page.getByRole('button', { name: 'Show images' }).click();
         expect(await body.locator('img[src="https://tracker.example.com/pixel.png"]').count()).toBe(1);
         expect(await body.locator('[style*="tracker.example.com/bg.png"]').count()).toBe(1);

@@ -284,6 +284,8 @@ export const en = {
   'mail.reply': 'Reply',
   'mail.replyAll': 'Reply all',
   'mail.forward': 'Forward',
+  'mail.markUnread': 'Mark as unread',
+  'mail.markRead': 'Mark as read',
   'mail.from': 'From',
   'mail.to': 'To',
   'mail.toShort': 'to',

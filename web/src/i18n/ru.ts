@@ -286,6 +286,8 @@ export const ru: Dict = {
   'mail.reply': "Ответить",
   'mail.replyAll': "Ответить всем",
   'mail.forward': "Переслать",
+  'mail.markUnread': "Отметить как непрочитанное",
+  'mail.markRead': "Отметить как прочитанное",
   'mail.from': "От",
   'mail.to': "Кому",
   'mail.toShort': "кому:",

@@ -1,12 +1,12 @@
 // Email tab of the communication panel: mail of my mailboxes grouped in threads, the reading pane
 // with the whole thread, attachments and reply / reply-all / forward; new mail arrives live.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { ActionIcon, Anchor, Avatar, Badge, Box, Button, Card, Center, Group, Loader, Paper, ScrollArea, Select, Stack, Text, TextInput, ThemeIcon, Title, Tooltip } from '@mantine/core';
-import { IconArrowBackUp, IconArrowForwardUp, IconArrowBackUpDouble, IconMailOpened, IconPaperclip, IconPencilPlus, IconSearch, IconDownload, IconInbox } from '@tabler/icons-react';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { get, qs, type Page } from '../../api/client.js';
-import { ErrorState, Loading } from '../../components/common.js';
+import { IconArrowBackUp, IconArrowForwardUp, IconArrowBackUpDouble, IconMailOpened, IconPaperclip, IconPencilPlus, IconSearch, IconDownload, IconInbox, IconMail } from '@tabler/icons-react';
+import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { get, patch, qs, type Page } from '../../api/client.js';
+import { ErrorState, Loading, notifyError } from '../../components/common.js';
 import { MailBody } from '../../components/MailBody.js';
 import { formatDateTime, formatSize, formatWhen } from '../../components/format.js';
 import { useDebounced } from '../../components/useDebounced.js';
@@ -165,7 +165,7 @@ export function EmailTab() {
                     </Text>
                   </Group>
                   <Group gap={4} wrap="nowrap">
-                    {th.unread && <Box w={7} h={7} bg="indigo.6" style={{ borderRadius: 7, flex: 'none' }} />}
+                    {th.unread && <Box w={7} h={7} bg="indigo.6" style={{ borderRadius: 7, flex: 'none' }} data-testid="unread-dot" />}
                     <Text size="sm" fw={th.unread ? 650 : 400} truncate>
                       {e.subject || t('mail.noSubject')}
                     </Text>
@@ -221,6 +221,25 @@ function ThreadView({ emailId, onCompose }: { emailId: string; onCompose: (mode:
   });
   const [expanded, setExpanded] = useState<Set<string>>(new Set([emailId]));
   useEffect(() => setExpanded(new Set([emailId])), [emailId]);
+  const queryClient = useQueryClient();
+  const setSeen = async (seen: boolean, quiet: boolean) => {
+    try {
+      await patch(`/api/emails/${emailId}`, { seen });
+      await Promise.all([queryClient.invalidateQueries({ queryKey: ['emails'] }), queryClient.invalidateQueries({ queryKey: ['email', emailId] })]);
+    } catch (err) {
+      // Opening a message marks it read in passing; only an explicit click reports a failure.
+      if (!quiet) notifyError(err);
+    }
+  };
+  // Opening an unread incoming message marks it read (on the server too), once per opening, so
+  // "mark unread" right after is not undone.
+  const markedFor = useRef<string | null>(null);
+  useEffect(() => {
+    const d = email.data;
+    if (!d || d.id !== emailId || markedFor.current === emailId) return;
+    markedFor.current = emailId;
+    if (d.direction === 'in' && !d.flags.includes('\\Seen')) void setSeen(true, true);
+  }, [email.data, emailId]);
   if (email.isLoading) return <Loading />;
   if (email.error) return <ErrorState error={email.error} />;
   const e = email.data!;
@@ -247,6 +266,19 @@ function ThreadView({ emailId, onCompose }: { emailId: string; onCompose: (mode:
               <IconArrowForwardUp size={18} />
             </ActionIcon>
           </Tooltip>
+          {e.direction === 'in' && (
+            <Tooltip label={e.flags.includes('\\Seen') ? t('mail.markUnread') : t('mail.markRead')}>
+              <ActionIcon
+                variant="default"
+                size="lg"
+                onClick={() => void setSeen(!e.flags.includes('\\Seen'), false)}
+                aria-label={e.flags.includes('\\Seen') ? t('mail.markUnread') : t('mail.markRead')}
+                data-testid="toggle-seen"
+              >
+                {e.flags.includes('\\Seen') ? <IconMail size={18} /> : <IconMailOpened size={18} />}
+              </ActionIcon>
+            </Tooltip>
+          )}
         </Group>
       </Group>
       <ScrollArea style={{ flex: 1 }} p="md">
