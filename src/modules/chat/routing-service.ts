@@ -654,17 +654,7 @@ export function createRoutingService(deps: RoutingServiceDeps) {
   }
 
   async function operatorView(userId: string): Promise<OperatorView> {
-    const row = await db.selectFrom('chat_operators').selectAll().where('user_id', '=', userId).executeTakeFirst();
-    const { inProgress, pending } = await loads(db, [userId]);
-    return {
-      userId,
-      status: row?.status ?? 'inactive',
-      statusReason: row?.status_reason ?? 'operator',
-      chatsInProgress: inProgress.get(userId) ?? 0,
-      pendingOffers: pending.get(userId) ?? 0,
-      limit: await deps.limitFor(userId),
-      lastAssignedAt: row?.last_assigned_at ?? null,
-    };
+    return (await operatorViews([userId]))[0];
   }
 
   /** Status and load of several operators at once (the chat manager's overview and operator picker). */
