@@ -22,6 +22,7 @@ import { ChannelsPage } from './pages/chat-settings/Channels.js';
 import { RecordsPage } from './pages/crm/Records.js';
 import { RecordPage } from './pages/crm/Record.js';
 import { ActivitiesPage } from './pages/crm/Activities.js';
+import { CasesPage } from './pages/crm/Cases.js';
 import type { ReactNode } from 'react';
 import type { Operation } from './api/session.js';
 
@@ -65,6 +66,8 @@ export function App() {
             <Route path="/crm/accounts" element={<RecordsPage kind="accounts" />} />
             <Route path="/crm/accounts/:id" element={<RecordPage kind="accounts" />} />
             <Route path="/crm/activities" element={<ActivitiesPage />} />
+            <Route path="/crm/cases" element={<CasesPage />} />
+            <Route path="/crm/cases/:id" element={<RecordPage kind="cases" />} />
             <Route path="/profile" element={<ProfilePage />} />
             <Route path="/profile/mailboxes" element={<MailboxesPage />} />
             <Route path="/profile/mailboxes/new" element={<AddMailboxPage />} />

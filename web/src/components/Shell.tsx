@@ -22,6 +22,7 @@ import {
   IconAdjustments,
   IconListDetails,
   IconPlugConnected,
+  IconLifebuoy,
 } from '@tabler/icons-react';
 import { useSession } from '../api/session.js';
 import { useRealtime } from '../api/realtime.js';
@@ -75,6 +76,7 @@ export function Shell({ children }: { children: ReactNode }) {
     { to: '/crm/contacts', label: 'nav.contacts', icon: IconAddressBook },
     { to: '/crm/accounts', label: 'nav.accounts', icon: IconBuilding },
     { to: '/crm/activities', label: 'nav.activities', icon: IconCalendarEvent },
+    { to: '/crm/cases', label: 'nav.cases', icon: IconLifebuoy },
   ];
   const profile: Item[] = [
     { to: '/profile/mailboxes', label: 'nav.myMailboxes', icon: IconMail },

@@ -1,47 +1,89 @@
-// A contact or account page: its details and its timeline of mail, chats and activities.
+// A contact, account or case page: its details, its tags (add/remove), who it is shared with, and
+// its timeline of mail, chats, activities and its own history.
+import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import { Anchor, Avatar, Badge, Button, Card, Grid, Group, Stack, Text, ThemeIcon, Timeline, Title } from '@mantine/core';
-import { IconArrowLeft, IconCalendarEvent, IconMail, IconMessages, IconNote, IconPhone } from '@tabler/icons-react';
+import { Anchor, Avatar, Badge, Button, Card, Divider, Grid, Group, Stack, Text, ThemeIcon, Timeline, Title } from '@mantine/core';
+import { IconArrowLeft, IconCalendarEvent, IconEdit, IconMail, IconMessages, IconNote, IconPhone, IconShare } from '@tabler/icons-react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { get, qs, type Page } from '../../api/client.js';
 import { ErrorState, Loading } from '../../components/common.js';
 import { formatDateTime } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
 import { timelineTitle } from '../../i18n/serverText.js';
-import type { Account, Contact, TimelineEntry } from './types.js';
+import type { Account, Case, Contact, TimelineEntry } from './types.js';
+import { CASE_PRIORITY_COLOR, CASE_STATUS_COLOR, CaseFormModal } from './Cases.js';
+import { RecordTags } from './RecordTags.js';
+import { ShareDialog } from './ShareDialog.js';
 
-type Kind = 'contacts' | 'accounts';
+type Kind = 'contacts' | 'accounts' | 'cases';
+type AnyRecord = Contact & Account & Case;
+
+const LIST_TITLE: Record<Kind, TKey> = { contacts: 'crm.contacts', accounts: 'crm.accounts', cases: 'crm.cases' };
 
 export function RecordPage({ kind }: { kind: Kind }) {
   const { id } = useParams();
   const t = useT();
+  const lang = useLanguage();
   const navigate = useNavigate();
-  const rec = useQuery({ queryKey: [kind, 'one', id], queryFn: () => get<Contact & Account>(`/api/${kind}/${id}`) });
-  const account = useQuery({ queryKey: ['accounts', 'one', rec.data?.accountId], queryFn: () => get<Account>(`/api/accounts/${rec.data!.accountId}`), enabled: kind === 'contacts' && !!rec.data?.accountId });
+  const [sharing, setSharing] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const rec = useQuery({ queryKey: [kind, 'one', id], queryFn: () => get<AnyRecord>(`/api/${kind}/${id}`) });
+  const accountId = kind === 'accounts' ? null : rec.data?.accountId;
+  const account = useQuery({ queryKey: ['accounts', 'one', accountId], queryFn: () => get<Account>(`/api/accounts/${accountId}`), enabled: !!accountId, retry: false });
+  const contactId = kind === 'cases' ? rec.data?.contactId : null;
+  const contact = useQuery({ queryKey: ['contacts', 'one', contactId], queryFn: () => get<Contact>(`/api/contacts/${contactId}`), enabled: !!contactId, retry: false });
   if (rec.isLoading) return <Loading />;
   if (rec.error) return <ErrorState error={rec.error} />;
   const r = rec.data!;
+  const title = kind === 'cases' ? r.subject : r.name;
   return (
     <>
       <Anchor size="sm" onClick={() => navigate(`/crm/${kind}`)} mb="xs" display="inline-flex" style={{ alignItems: 'center', gap: 4 }}>
-        <IconArrowLeft size={14} /> {t(kind === 'contacts' ? 'crm.contacts' : 'crm.accounts')}
+        <IconArrowLeft size={14} /> {t(LIST_TITLE[kind])}
       </Anchor>
       <Grid gutter="lg">
         <Grid.Col span={{ base: 12, md: 4 }}>
           <Card withBorder>
-            <Group mb="md">
-              <Avatar size={56} radius="xl" color={kind === 'contacts' ? 'indigo' : 'cyan'}>
-                {r.name.slice(0, 1).toUpperCase()}
+            <Group mb="md" wrap="nowrap" align="flex-start">
+              <Avatar size={56} radius="xl" color={kind === 'contacts' ? 'indigo' : kind === 'cases' ? 'orange' : 'cyan'}>
+                {kind === 'cases' ? `#${r.number}` : title.slice(0, 1).toUpperCase()}
               </Avatar>
               <div>
-                <Title order={3}>{r.name}</Title>
+                {kind === 'cases' && (
+                  <Text size="xs" c="dimmed">
+                    {t('crm.caseNumber', { number: r.number })}
+                  </Text>
+                )}
+                <Title order={3} data-testid="record-title">
+                  {title}
+                </Title>
                 {kind === 'contacts' && r.jobTitle && <Text c="dimmed">{r.jobTitle}</Text>}
                 {kind === 'contacts' && (
                   <Badge variant="light" mt={4}>
                     {t(`crm.type.${r.type}` as TKey)}
                   </Badge>
                 )}
+                {kind === 'cases' && (
+                  <Group gap={6} mt={4}>
+                    <Badge variant="light" color={CASE_STATUS_COLOR[r.status]} data-testid="case-status">
+                      {t(`crm.status.${r.status}` as TKey)}
+                    </Badge>
+                    <Badge variant="dot" color={CASE_PRIORITY_COLOR[r.priority]}>
+                      {t(`crm.priority.${r.priority}` as TKey)}
+                    </Badge>
+                  </Group>
+                )}
               </div>
+            </Group>
+            <Group gap="xs" mb="md">
+              {kind === 'cases' && (
+                <Button size="xs" variant="light" leftSection={<IconEdit size={14} />} onClick={() => setEditing(true)} data-testid="case-edit">
+                  {t('common.edit')}
+                </Button>
+              )}
+              <Button size="xs" variant="light" leftSection={<IconShare size={14} />} onClick={() => setSharing(true)} data-testid="record-share">
+                {t('crm.share')}
+              </Button>
             </Group>
             <Stack gap="xs">
               {kind === 'contacts' &&
@@ -51,15 +93,21 @@ export function RecordPage({ kind }: { kind: Kind }) {
                     <Text size="sm">{e.email}</Text>
                   </Group>
                 ))}
-              {r.phones.map((p) => (
-                <Group key={p.phone} gap="xs">
-                  <IconPhone size={16} color="gray" />
-                  <Text size="sm">{p.phone}</Text>
-                </Group>
-              ))}
+              {kind !== 'cases' &&
+                r.phones.map((p) => (
+                  <Group key={p.phone} gap="xs">
+                    <IconPhone size={16} color="gray" />
+                    <Text size="sm">{p.phone}</Text>
+                  </Group>
+                ))}
               {kind === 'accounts' && r.domain && (
                 <Text size="sm">
                   {t('crm.domain')}: {r.domain}
+                </Text>
+              )}
+              {contact.data && (
+                <Text size="sm">
+                  {t('crm.contact')}: <Anchor onClick={() => navigate(`/crm/contacts/${contact.data!.id}`)}>{contact.data.name}</Anchor>
                 </Text>
               )}
               {account.data && (
@@ -67,20 +115,23 @@ export function RecordPage({ kind }: { kind: Kind }) {
                   {t('crm.account')}: <Anchor onClick={() => navigate(`/crm/accounts/${account.data!.id}`)}>{account.data.name}</Anchor>
                 </Text>
               )}
-              {r.tags.length > 0 && (
-                <Group gap={4}>
-                  {r.tags.map((x) => (
-                    <Badge key={x.id} variant="outline" color={x.color ?? 'gray'}>
-                      {x.name}
-                    </Badge>
-                  ))}
-                </Group>
+              {kind === 'cases' && r.closedAt && (
+                <Text size="sm" c="dimmed">
+                  {t('crm.closedAt', { date: formatDateTime(r.closedAt, lang) })}
+                </Text>
               )}
-              {r.notes && (
+              {kind === 'cases' && r.description && (
+                <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} data-testid="case-description">
+                  {r.description}
+                </Text>
+              )}
+              {kind !== 'cases' && r.notes && (
                 <Text size="sm" c="dimmed" style={{ whiteSpace: 'pre-wrap' }}>
                   {r.notes}
                 </Text>
               )}
+              <Divider my={4} />
+              <RecordTags kind={kind} id={r.id} tags={r.tags} />
             </Stack>
           </Card>
         </Grid.Col>
@@ -93,6 +144,8 @@ export function RecordPage({ kind }: { kind: Kind }) {
           </Card>
         </Grid.Col>
       </Grid>
+      {sharing && <ShareDialog kind={kind} id={r.id} ownerId={r.ownerId} onClose={() => setSharing(false)} />}
+      {editing && <CaseFormModal existing={r} onClose={() => setEditing(false)} />}
     </>
   );
 }

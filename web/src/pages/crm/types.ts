@@ -1,7 +1,38 @@
+export type TagScope = 'personal' | 'corporate' | 'public';
 export interface TagRef {
   id: string;
   name: string;
+  scope?: TagScope;
   color?: string | null;
+}
+export interface Tag {
+  id: string;
+  name: string;
+  scope: TagScope;
+  color: string | null;
+  ownerId: string;
+}
+export const CASE_STATUSES = ['new', 'in-progress', 'waiting', 'resolved', 'closed'] as const;
+export const CASE_PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
+export interface Case {
+  id: string;
+  number: number;
+  subject: string;
+  description: string | null;
+  status: (typeof CASE_STATUSES)[number];
+  priority: (typeof CASE_PRIORITIES)[number];
+  contactId: string | null;
+  accountId: string | null;
+  ownerId: string;
+  tags: TagRef[];
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+}
+export interface Share {
+  userId: string | null;
+  roleId: string | null;
+  access: 'read' | 'edit';
 }
 export interface Contact {
   id: string;
