@@ -1,5 +1,6 @@
-// E2E (P4/P5): cases in the console. A desk lead creates a case, finds it by search, opens its
-// page, tags it (a public tag from the picker and a personal tag made on the spot) and shares it
+// E2E (P4/P5): cases in the console. A desk lead pages through the cases list, creates a case,
+// finds it by search, opens its page, tags it (a public tag from the picker and a personal tag made
+// on the spot, taken off and made again), changes its status, and shares it
 // with a colleague, who could not see it before and now finds it in their own list, read-only
 // sharing included. The colleague, not an administrator, is told in words that only roles are
 // offered to them in the Share dialog (the user list is for administrators).
@@ -25,6 +26,8 @@ describe.skipIf(!hasChromium())('console e2e: cases, tags and sharing', () => {
     lead = await app.createUser({ name: 'Dana Desk', email: 'dana@acme.test', operations: ['CanManageAdministration'] });
     colleague = await app.createUser({ name: 'Carl Colleague', email: 'carl@acme.test', roleIds: [roleId] });
     // Other cases, so the search has something to leave out; a public tag to pick from the list.
+    // 53 of them: the list shows 50 and "Load more" the rest.
+    for (let i = 1; i <= 50; i++) expect((await app.request('POST', '/api/cases', { token: lead.token, body: { subject: `Older request ${i}` } })).status).toBe(201);
     for (const subject of ['Invoice is wrong', 'Password reset', 'Delivery late']) {
       expect((await app.request('POST', '/api/cases', { token: lead.token, body: { subject } })).status).toBe(201);
     }
@@ -43,8 +46,12 @@ describe.skipIf(!hasChromium())('console e2e: cases, tags and sharing', () => {
       step('sign in');
       await signIn(page, app.url, lead.email, lead.password);
       await page.getByRole('link', { name: 'Cases' }).click();
-      await page.getByTestId('case-row').first().waitFor();
-      expect(await page.getByTestId('case-row').count()).toBe(3);
+      const rows = page.getByTestId('case-row');
+      await rows.first().waitFor();
+      expect(await rows.count()).toBe(50);
+      await page.getByTestId('cases-more').click();
+      await waitUntil(async () => (await rows.count()) === 53, '53 cases');
+      await page.getByTestId('cases-more').waitFor({ state: 'detached' });
 
       step('create a case');
       await page.getByTestId('case-new').click();
@@ -58,7 +65,7 @@ describe.skipIf(!hasChromium())('console e2e: cases, tags and sharing', () => {
       await page.getByTestId('record-title').getByText('Printer jams on every page').waitFor();
       const caseId = page.url().split('/').pop()!;
       const created = await app.request('GET', `/api/cases/${caseId}`, { token: lead.token });
-      expect(created.body).toMatchObject({ subject: 'Printer jams on every page', priority: 'high', status: 'new', number: 4 });
+      expect(created.body).toMatchObject({ subject: 'Printer jams on every page', priority: 'high', status: 'new', number: 54 });
       expect(created.body.contactId).toBeTruthy();
 
       step('find it by search');
@@ -72,7 +79,7 @@ describe.skipIf(!hasChromium())('console e2e: cases, tags and sharing', () => {
       step('open it');
       await page.getByTestId('case-row').click();
       await page.getByTestId('record-title').getByText('Printer jams on every page').waitFor();
-      await page.getByText('Case #4').waitFor();
+      await page.getByText('Case #54').waitFor();
       await page.getByTestId('timeline').getByText('Created', { exact: true }).waitFor();
 
       step('add tags');
@@ -84,6 +91,20 @@ describe.skipIf(!hasChromium())('console e2e: cases, tags and sharing', () => {
       await page.getByTestId('tag-create').click();
       await page.getByTestId('record-tag').filter({ hasText: 'Call back Friday' }).waitFor();
       await page.getByTestId('timeline').getByText('Tag “Billing” added').waitFor();
+      // Taken off and made again under the same name: the existing personal tag goes back on.
+      await page.getByRole('button', { name: 'Remove tag Call back Friday' }).click();
+      await page.getByTestId('record-tag').filter({ hasText: 'Call back Friday' }).waitFor({ state: 'detached' });
+      await page.getByTestId('tag-new-name').fill('call back friday');
+      await page.getByTestId('tag-create').click();
+      await page.getByTestId('record-tag').filter({ hasText: 'Call back Friday' }).waitFor();
+
+      step('edit it');
+      await page.getByTestId('case-edit').click();
+      await page.getByRole('textbox', { name: 'Status' }).click();
+      await page.getByRole('option', { name: 'In progress' }).click();
+      await page.getByTestId('case-save').click();
+      await page.getByTestId('case-status').getByText('In progress').waitFor();
+      await page.getByTestId('timeline').getByText('Status changed from New to In progress').waitFor();
       const tagged = await app.request('GET', `/api/cases/${caseId}`, { token: lead.token });
       expect(tagged.body.tags.map((x: { name: string; scope: string }) => `${x.name}/${x.scope}`).sort()).toEqual(['Billing/public', 'Call back Friday/personal']);
 

@@ -5,7 +5,8 @@ import { useState } from 'react';
 import { ActionIcon, Badge, Button, Group, Select, Stack, Text, TextInput } from '@mantine/core';
 import { IconPlus, IconX } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
-import { del, get, post, put, qs, type Page } from '../../api/client.js';
+import { ApiError, del, get, post, put, qs, type Page } from '../../api/client.js';
+import { useSession } from '../../api/session.js';
 import { notifyError, useApiMutation } from '../../components/common.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { useT, type TKey } from '../../i18n/index.js';
@@ -15,6 +16,7 @@ export type TaggableKind = 'contacts' | 'accounts' | 'cases';
 
 export function RecordTags({ kind, id, tags }: { kind: TaggableKind; id: string; tags: TagRef[] }) {
   const t = useT();
+  const { me } = useSession();
   const [search, setSearch] = useState('');
   const dq = useDebounced(search, 200);
   const [newName, setNewName] = useState('');
@@ -24,7 +26,16 @@ export function RecordTags({ kind, id, tags }: { kind: TaggableKind; id: string;
   const remove = useApiMutation((tagId: string) => del(`/api/${kind}/${id}/tags/${tagId}`), { invalidate: refresh });
   const create = useApiMutation(
     async (name: string) => {
-      const tag = await post<Tag>('/api/tags', { name, scope: 'personal' });
+      let tag: Tag | undefined;
+      try {
+        tag = await post<Tag>('/api/tags', { name, scope: 'personal' });
+      } catch (e) {
+        // The user already has a personal tag of that name (409): put that one on the record.
+        if (!(e instanceof ApiError) || e.status !== 409) throw e;
+        const same = await get<Page<Tag>>(qs('/api/tags', { q: name, scope: 'personal', limit: 100 }));
+        tag = same.items.find((x) => x.name.toLowerCase() === name.toLowerCase() && x.ownerId === me?.id);
+        if (!tag) throw e;
+      }
       await put(`/api/${kind}/${id}/tags/${tag.id}`);
       return tag;
     },
