@@ -138,9 +138,13 @@ describe.skipIf(!hasChromium())('console e2e: cases, tags and sharing', () => {
         expect(await other.getByTestId('case-row').count()).toBe(1);
         await other.getByTestId('case-row').click();
         await other.getByTestId('record-title').getByText('Printer jams on every page').waitFor();
-        // Their own personal tag stays theirs: the colleague sees the public tag only.
+        // The lead's personal tag stays the lead's: the colleague sees the public tag only, and
+        // with read access neither edits the case nor takes the public tag off.
         await other.getByTestId('record-tag').filter({ hasText: 'Billing' }).waitFor();
         expect(await other.getByTestId('record-tag').count()).toBe(1);
+        await other.getByTestId('record-read-only').waitFor();
+        expect(await other.getByTestId('case-edit').count()).toBe(0);
+        expect(await other.getByRole('button', { name: 'Remove tag Billing' }).count()).toBe(0);
         await other.getByTestId('record-share').click();
         await other.getByText('Only the owner or an administrator can change who sees this record.').waitFor();
         await other.getByTestId('share-row').filter({ hasText: 'Carl Colleague (you)' }).waitFor();
@@ -149,6 +153,8 @@ describe.skipIf(!hasChromium())('console e2e: cases, tags and sharing', () => {
         // On a case of their own, a non-administrator is offered roles and told why not users.
         const own = await app.request('POST', '/api/cases', { token: colleague.token, body: { subject: 'My own case' } });
         await other.goto(`${app.url}/crm/cases/${own.body.id}`);
+        await other.getByTestId('case-edit').waitFor();
+        expect(await other.getByTestId('record-read-only').count()).toBe(0);
         await other.getByTestId('record-share').click();
         await other.getByTestId('share-users-admin-only').waitFor();
         await other.getByTestId('share-add-role').click();

@@ -515,6 +515,7 @@ export const en = {
   'crm.tagScope.corporate': "corporate",
   'crm.tagScope.public': "public",
   'crm.noTags': "No tags",
+  'crm.readOnly': 'Read only',
   'crm.share': "Share",
   'crm.shareTitle': "Who else sees this record",
   'crm.shareHint': "The owner and administrators always see it. Add users or roles and choose whether they may only read it or also edit it.",

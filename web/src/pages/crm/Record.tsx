@@ -6,11 +6,12 @@ import { Anchor, Avatar, Badge, Button, Card, Divider, Grid, Group, Stack, Text,
 import { IconArrowLeft, IconCalendarEvent, IconEdit, IconMail, IconMessages, IconNote, IconPhone, IconShare } from '@tabler/icons-react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { get, qs, type Page } from '../../api/client.js';
+import { useSession } from '../../api/session.js';
 import { ErrorState, Loading } from '../../components/common.js';
 import { formatDateTime } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
 import { timelineTitle } from '../../i18n/serverText.js';
-import type { Account, Case, Contact, TimelineEntry } from './types.js';
+import type { Account, Case, Contact, Share, TimelineEntry } from './types.js';
 import { CASE_PRIORITY_COLOR, CASE_STATUS_COLOR, CaseFormModal } from './Cases.js';
 import { RecordTags } from './RecordTags.js';
 import { ShareDialog } from './ShareDialog.js';
@@ -32,9 +33,15 @@ export function RecordPage({ kind }: { kind: Kind }) {
   const account = useQuery({ queryKey: ['accounts', 'one', accountId], queryFn: () => get<Account>(`/api/accounts/${accountId}`), enabled: !!accountId, retry: false });
   const contactId = kind === 'cases' ? rec.data?.contactId : null;
   const contact = useQuery({ queryKey: ['contacts', 'one', contactId], queryFn: () => get<Contact>(`/api/contacts/${contactId}`), enabled: !!contactId, retry: false });
+  const { me, can } = useSession();
+  // What the user may do here: the owner and administrators everything; others what their share
+  // (for them or one of their roles) allows. Shares are readable by anyone who sees the record.
+  const shares = useQuery({ queryKey: ['shares', kind, id], queryFn: () => get<{ shares: Share[] }>(`/api/${kind}/${id}/shares`), enabled: !!rec.data, retry: false });
   if (rec.isLoading) return <Loading />;
   if (rec.error) return <ErrorState error={rec.error} />;
   const r = rec.data!;
+  const mine = (s: Share) => (s.userId !== null && s.userId === me?.id) || (s.roleId !== null && !!me?.roleIds.includes(s.roleId));
+  const canEdit = r.ownerId === me?.id || can('CanManageAdministration') || !shares.data || shares.data.shares.some((s) => mine(s) && s.access === 'edit');
   const title = kind === 'cases' ? r.subject : r.name;
   return (
     <>
@@ -76,7 +83,7 @@ export function RecordPage({ kind }: { kind: Kind }) {
               </div>
             </Group>
             <Group gap="xs" mb="md">
-              {kind === 'cases' && (
+              {kind === 'cases' && canEdit && (
                 <Button size="xs" variant="light" leftSection={<IconEdit size={14} />} onClick={() => setEditing(true)} data-testid="case-edit">
                   {t('common.edit')}
                 </Button>
@@ -84,6 +91,11 @@ export function RecordPage({ kind }: { kind: Kind }) {
               <Button size="xs" variant="light" leftSection={<IconShare size={14} />} onClick={() => setSharing(true)} data-testid="record-share">
                 {t('crm.share')}
               </Button>
+              {!canEdit && (
+                <Badge variant="light" color="gray" data-testid="record-read-only">
+                  {t('crm.readOnly')}
+                </Badge>
+              )}
             </Group>
             <Stack gap="xs">
               {kind === 'contacts' &&
@@ -131,7 +143,7 @@ export function RecordPage({ kind }: { kind: Kind }) {
                 </Text>
               )}
               <Divider my={4} />
-              <RecordTags kind={kind} id={r.id} tags={r.tags} />
+              <RecordTags kind={kind} id={r.id} tags={r.tags} canEdit={canEdit} />
             </Stack>
           </Card>
         </Grid.Col>

@@ -14,7 +14,8 @@ import type { Tag, TagRef } from './types.js';
 
 export type TaggableKind = 'contacts' | 'accounts' | 'cases';
 
-export function RecordTags({ kind, id, tags }: { kind: TaggableKind; id: string; tags: TagRef[] }) {
+/** `canEdit` false (a read-only share): only the user's personal tags can be put on or taken off. */
+export function RecordTags({ kind, id, tags, canEdit = true }: { kind: TaggableKind; id: string; tags: TagRef[]; canEdit?: boolean }) {
   const t = useT();
   const { me } = useSession();
   const [search, setSearch] = useState('');
@@ -42,7 +43,7 @@ export function RecordTags({ kind, id, tags }: { kind: TaggableKind; id: string;
     { invalidate: refresh, onSuccess: () => setNewName(''), onError: notifyError },
   );
   const options = (available.data?.items ?? [])
-    .filter((x) => !tags.some((r) => r.id === x.id))
+    .filter((x) => !tags.some((r) => r.id === x.id) && (canEdit || x.scope === 'personal'))
     .map((x) => ({ value: x.id, label: `${x.name} · ${t(`crm.tagScope.${x.scope}` as TKey)}` }));
   return (
     <Stack gap="xs" data-testid="record-tags">
@@ -62,9 +63,11 @@ export function RecordTags({ kind, id, tags }: { kind: TaggableKind; id: string;
               color={x.color ?? 'gray'}
               data-testid="record-tag"
               rightSection={
-                <ActionIcon size="xs" variant="transparent" color="gray" aria-label={t('crm.removeTag', { name: x.name })} onClick={() => remove.mutate(x.id)} loading={remove.isPending && remove.variables === x.id}>
-                  <IconX size={12} />
-                </ActionIcon>
+                (canEdit || x.scope === 'personal') && (
+                  <ActionIcon size="xs" variant="transparent" color="gray" aria-label={t('crm.removeTag', { name: x.name })} onClick={() => remove.mutate(x.id)} loading={remove.isPending && remove.variables === x.id}>
+                    <IconX size={12} />
+                  </ActionIcon>
+                )
               }
             >
               {x.name}
