@@ -1,54 +1,16 @@
 // Bad input never costs a 500 and never passes silently: a table over the foundation's routes
-// (auth, identity, roles, operations, settings), on SQLite and PostgreSQL — PostgreSQL is the one
-// that fails on a NUL character in text, so the table must run there. Each module adds its own
-// table for its routes.
+// (auth, identity, roles, operations, settings, system — FOUNDATION_ROUTES in route-tables.ts), on
+// SQLite and PostgreSQL — PostgreSQL is the one that fails on a NUL character in text, so the table
+// must run there. Each module adds its own table for its routes; route-coverage.test.ts checks
+// that every /api route is in one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
 import { encodeCursor } from '../../src/platform/http/paging.js';
+import { FOUNDATION_ROUTES as ROUTES, type FoundationRoute as Route } from './route-tables.js';
 
 const HOSTILE = ["'; DROP TABLE users; --", '%', '_', '\\', '" OR 1=1 --', 'Ωмега 🚀 \u0000', 'x'.repeat(10_000)];
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
-
-interface Route {
-  method: string;
-  path: string;
-  /** A valid body, for routes that take one; string fields get the hostile values in turn. */
-  body?: Record<string, unknown>;
-  /** Query parameters; string values get the hostile values in turn. */
-  query?: Record<string, string>;
-  /** Needs CanManageAdministration (a plain user gets 403 naming it). */
-  admin?: boolean;
-  /** Answers without a caller (login). */
-  public?: boolean;
-  /** Takes a multipart upload rather than JSON. */
-  multipart?: boolean;
-}
-
-const ROUTES: Route[] = [
-  { method: 'POST', path: '/api/auth/login', body: { email: 'fuzz@example.test', password: 'fuzz-password' }, public: true },
-  { method: 'POST', path: '/api/auth/logout' },
-  { method: 'GET', path: '/api/auth/me' },
-  { method: 'PATCH', path: '/api/auth/me', body: { name: 'Fuzz' } },
-  { method: 'GET', path: '/api/users', query: { q: 'fuzz' }, admin: true },
-  { method: 'POST', path: '/api/users', body: { email: 'fuzz@example.test', name: 'Fuzz', password: 'fuzz-password' }, admin: true },
-  { method: 'PATCH', path: '/api/users/{id}', body: { name: 'Fuzz' }, admin: true },
-  { method: 'GET', path: '/api/users/{id}', admin: true },
-  { method: 'GET', path: '/api/roles' },
-  { method: 'POST', path: '/api/roles', body: { name: 'Fuzz role', description: 'd' }, admin: true },
-  { method: 'PATCH', path: '/api/roles/{id}', body: { name: 'Fuzz role 2' }, admin: true },
-  { method: 'DELETE', path: '/api/roles/{id}', admin: true },
-  { method: 'GET', path: '/api/system-operations', admin: true },
-  { method: 'PUT', path: '/api/system-operations/CanManageChats', body: { userIds: [], roleIds: [] }, admin: true },
-  { method: 'GET', path: '/api/system-settings' },
-  { method: 'GET', path: '/api/system-settings/SiteUrl' },
-  { method: 'PUT', path: '/api/system-settings/SiteUrl', body: { value: 'https://x.example' }, admin: true },
-  { method: 'GET', path: '/api/system-settings/OmniChatNotificationSound/file' },
-  { method: 'PUT', path: '/api/system-settings/OmniChatNotificationSound/file', multipart: true, admin: true },
-  { method: 'GET', path: '/api/api-tokens' },
-  { method: 'POST', path: '/api/api-tokens', body: { name: 'fuzz' } },
-  { method: 'DELETE', path: '/api/api-tokens/{id}' },
-];
 
 const withBody = ROUTES.filter((r) => r.body);
 const withQuery = ROUTES.filter((r) => r.query);

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app.js';
 import { hasOperation, requireOperation, requireUser } from '../../platform/http/auth.js';
 import { errors } from '../../platform/http/errors.js';
+import { findNul } from '../../platform/http/nul.js';
 import { decodeCursor, pageQuery, pageSchema, toPage } from '../../platform/http/paging.js';
 import type { ChatModuleService } from './service.js';
 import { TELEGRAM_WARNING } from './channels.js';
@@ -294,6 +295,9 @@ export function registerChatRoutes(app: App, svc: ChatModuleService) {
           }
         }
         if (text !== null && text.length > 4096) throw errors.validation([{ field: 'text', message: 'At most 4096 characters.' }]);
+        // The NUL check the JSON body gets (platform/http/app.ts), for the parts: PostgreSQL text cannot hold NUL.
+        const nul = findNul(text, 'text') ?? findNul(files.map((f) => ({ filename: f.fileName })), 'files');
+        if (nul) throw errors.validation([{ field: nul, message: 'must not contain the NUL character (\\u0000)' }]);
         if (!text?.trim() && files.length === 0) throw errors.validation([{ field: 'text', message: 'Write a message or attach a file.' }]);
       } else {
         const parsed = messageBody.safeParse(request.body);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { App } from '../../platform/http/app.js';
 import { requireUser } from '../../platform/http/auth.js';
 import { errors } from '../../platform/http/errors.js';
+import { findNul } from '../../platform/http/nul.js';
 import type { Sender, SendAttachment } from './send.js';
 
 const address = z.string().trim().toLowerCase().email().max(320);
@@ -69,6 +70,11 @@ export function registerSendRoutes(app: App, sender: Sender) {
             }
           }
         }
+      }
+      if (request.isMultipart()) {
+        // The NUL check the JSON body gets (platform/http/app.ts), for the parts.
+        const nul = findNul(raw, 'message') ?? findNul(files.map((f) => ({ filename: f.filename })), 'files');
+        if (nul) throw errors.validation([{ field: nul, message: 'must not contain the NUL character (\\u0000)' }]);
       }
       const parsed = sendBody.safeParse(raw);
       if (!parsed.success) {

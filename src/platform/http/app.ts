@@ -2,7 +2,7 @@
 // format, OpenAPI, cookies, login rate limiting, multipart uploads, WebSocket, request ids.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -54,7 +54,20 @@ export async function createApp(opts: CreateAppOptions): Promise<App> {
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
     // `//api/roles` is /api/roles (and so needs a caller like it), not a different, unknown path.
-    routerOptions: { ignoreDuplicateSlashes: true },
+    // Path parameters are bounded by each route's schema (a 400 VALIDATION_FAILED naming the
+    // parameter) and the whole URL by Node's 16 KiB header limit; the router's own limit (100
+    // characters by default, there against regex parameters, which we do not use) answered 414 in
+    // Fastify's format instead — or 404 from the console's catch-all on GET — and refused a
+    // 101-character provider domain that POST /api/mail-provider-domains accepts.
+    routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 16 * 1024 },
+    // Errors the router raises before any route runs, in the API's format (see the error handler).
+    frameworkErrors: (err: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      if (err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        const message = err.code === 'FST_ERR_BAD_URL' ? 'must be valid percent-encoded UTF-8' : 'is too long';
+        return reply.status(400).send(errorBody('VALIDATION_FAILED', 'Some fields are invalid.', { fields: [{ field: 'params', message }] }));
+      }
+      return reply.send(err);
+    },
     // Off by default: a client must not choose its own address (login rate limiting keys on it).
     // (Fastify's types omit the hop count its runtime accepts.)
     trustProxy: (opts.trustProxy ?? false) as boolean | string,
