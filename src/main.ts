@@ -199,13 +199,24 @@ export async function startSwitchboard(config: Config, opts: StartOptions = {}):
     async close() {
       if (closed) return;
       closed = true;
-      await app.close();
+      // Fastify closes idle keep-alive connections, but one still finishing a response (a large
+      // download the client stopped reading) would hold shutdown until its socket times out:
+      // give in-flight requests a few seconds, then cut what is left.
+      const cut = setTimeout(() => app.server.closeAllConnections?.(), SHUTDOWN_GRACE_MS);
+      cut.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+      }
       await closeHealth();
       for (const h of [...hooks].reverse()) await h.stop?.();
       await closePlatform();
     },
   };
 }
+
+const SHUTDOWN_GRACE_MS = 5_000;
 
 /** Serves the built console (dist/web) at /; without a build, / explains how to build it. */
 async function registerConsoleIfBuilt(app: App, logger: Logger) {
