@@ -150,13 +150,16 @@ describe.skipIf(!hasChromium())('console e2e: cases, tags and sharing', () => {
         await other.getByTestId('share-row').filter({ hasText: 'Carl Colleague (you)' }).waitFor();
         await other.keyboard.press('Escape');
 
-        // On a case of their own, a non-administrator is offered roles and told why not users.
+        // On a case of their own, a non-administrator shares with a colleague by name and a role.
         const own = await app.request('POST', '/api/cases', { token: colleague.token, body: { subject: 'My own case' } });
         await other.goto(`${app.url}/crm/cases/${own.body.id}`);
         await other.getByTestId('case-edit').waitFor();
         expect(await other.getByTestId('record-read-only').count()).toBe(0);
         await other.getByTestId('record-share').click();
-        await other.getByTestId('share-users-admin-only').waitFor();
+        await other.getByTestId('share-add-user').click();
+        await other.getByTestId('share-add-user').fill('dana');
+        await other.getByRole('option', { name: /Dana Desk/ }).click();
+        await other.getByTestId('share-row').filter({ hasText: 'Dana Desk' }).waitFor();
         await other.getByTestId('share-add-role').click();
         await other.getByRole('option', { name: 'Support desk' }).click();
         await other.getByTestId('share-row').filter({ hasText: 'Support desk' }).waitFor();
@@ -164,7 +167,13 @@ describe.skipIf(!hasChromium())('console e2e: cases, tags and sharing', () => {
         await other.getByTestId('share-save').click();
         await other.getByTestId('share-save').waitFor({ state: 'detached' });
         const ownShares = await app.request('GET', `/api/cases/${own.body.id}/shares`, { token: colleague.token });
-        expect(ownShares.body.shares).toEqual([{ userId: null, roleId, access: 'read' }]);
+        expect(ownShares.body.shares).toHaveLength(2);
+        expect(ownShares.body.shares).toEqual(expect.arrayContaining([{ userId: lead.id, roleId: null, access: 'read' }, { userId: null, roleId, access: 'read' }]));
+      });
+      // Reopened, the dialog names the users already on the list (looked up by id in the directory).
+      await flow(other, 'crm-cases-colleague-reopen', async () => {
+        await other.getByTestId('record-share').click();
+        await other.getByTestId('share-row').filter({ hasText: 'Dana Desk <dana@acme.test>' }).waitFor();
       });
     }), 60_000);
 });

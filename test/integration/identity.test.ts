@@ -130,6 +130,32 @@ describe.each(DIALECTS)('identity on %s', (dialect) => {
     expect((await login('bob@example.test', 'bob-password')).res.status).toBe(401);
   });
 
+  it('the user directory gives every signed-in user active colleagues by name and address, nothing more', async () => {
+    const tag = `dir${Date.now().toString(36)}`;
+    const a = await t.createUser({ name: `Anna ${tag}` });
+    const b = await t.createUser({ name: `Boris ${tag}` });
+    const gone = await t.createUser({ name: `Gone ${tag}` });
+    expect((await t.request('PATCH', `/api/users/${gone.id}`, { token: t.adminToken, body: { isActive: false } })).status).toBe(200);
+    const r = await t.request('GET', `/api/users/directory?q=${tag}`, { token: a.token });
+    expect(r.status).toBe(200);
+    expect(r.body.items).toEqual([
+      { id: a.id, name: `Anna ${tag}`, email: a.email },
+      { id: b.id, name: `Boris ${tag}`, email: b.email },
+    ]);
+    // Pages like every list.
+    const p1 = await t.request('GET', `/api/users/directory?q=${tag}&limit=1`, { token: a.token });
+    expect(p1.body.items.map((u: any) => u.id)).toEqual([a.id]);
+    const p2 = await t.request('GET', `/api/users/directory?q=${tag}&limit=1&cursor=${encodeURIComponent(p1.body.nextCursor)}`, { token: a.token });
+    expect(p2.body.items.map((u: any) => u.id)).toEqual([b.id]);
+    // Names for ids already on a list (a share): the deactivated one too, unknown ids skipped.
+    const byIds = await t.request('GET', `/api/users/directory?ids=${b.id},${gone.id},00000000-0000-4000-8000-000000000000`, { token: a.token });
+    expect(byIds.body.items.map((u: any) => u.name).sort()).toEqual([`Boris ${tag}`, `Gone ${tag}`]);
+    expect((await t.request('GET', '/api/users/directory?ids=not-an-id', { token: a.token })).status).toBe(400);
+    // The admin list stays admin-only; anonymous callers get nothing.
+    expect((await t.request('GET', '/api/users', { token: a.token })).status).toBe(403);
+    expect((await t.request('GET', '/api/users/directory')).status).toBe(401);
+  });
+
   it('nested roles pass system operations to members of contained roles', async () => {
     const u = await t.createUser();
     const sales = await t.request('POST', '/api/roles', { token: t.adminToken, body: { name: `Sales ${dialect}`, userIds: [u.id] } });

@@ -29,6 +29,7 @@ export const FOUNDATION_ROUTES: FoundationRoute[] = [
   { method: 'GET', path: '/api/auth/me' },
   { method: 'PATCH', path: '/api/auth/me', body: { name: 'Fuzz' } },
   { method: 'GET', path: '/api/users', query: { q: 'fuzz' }, admin: true },
+  { method: 'GET', path: '/api/users/directory', query: { q: 'fuzz' } },
   { method: 'POST', path: '/api/users', body: { email: 'fuzz@example.test', name: 'Fuzz', password: 'fuzz-password' }, admin: true },
   { method: 'PATCH', path: '/api/users/{id}', body: { name: 'Fuzz' }, admin: true },
   { method: 'GET', path: '/api/users/{id}', admin: true },

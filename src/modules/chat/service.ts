@@ -16,7 +16,7 @@ export interface ChatDeps {
     roleMemberIds(roleId: string): Promise<string[]>;
     onMembershipChanged?(listener: () => void): () => void;
     /** Users by name or email, for the chat manager's operator list (who may serve a queue). */
-    listUsers?(opts: { q?: string; limit: number; after?: null }): Promise<{ id: string; name: string; email: string; isActive: boolean }[]>;
+    listUsers?(opts: { q?: string; limit: number; after?: null; activeOnly?: boolean }): Promise<{ id: string; name: string; email: string; isActive: boolean }[]>;
   };
   crm: ChannelContactLookup & {
     getContact?(id: string): Promise<{ id: string; name: string }>;
@@ -196,7 +196,7 @@ export function createChatModuleService(platform: Platform, deps: ChatDeps) {
      * here (they need not hold CanManageAdministration, which the user list requires).
      */
     async listOperators(o: { q?: string; limit: number }) {
-      const users = ((await deps.identity.listUsers?.({ q: o.q, limit: o.limit, after: null })) ?? []).filter((u) => u.isActive);
+      const users = ((await deps.identity.listUsers?.({ q: o.q, limit: o.limit, after: null, activeOnly: true })) ?? []).filter((u) => u.isActive);
       const views = await routing.operatorViews(users.map((u) => u.id));
       return users.map((u, i) => ({ ...views[i], name: u.name, email: u.email }));
     },

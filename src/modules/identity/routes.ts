@@ -148,6 +148,44 @@ export function registerIdentityRoutes(
   });
 
   // Users (administrators).
+  // Everyone works with colleagues: sharing a record with one person, picking a participant. The
+  // directory gives any signed-in user the active users' names and addresses — nothing more (roles,
+  // activity and settings stay behind CanManageAdministration on /api/users).
+  app.get(
+    '/api/users/directory',
+    {
+      schema: {
+        tags: ['users'],
+        querystring: z.object({
+          q: z.string().trim().max(200).optional(),
+          /** Comma-separated ids: names for users already on a list (a share, a queue). */
+          ids: z
+            .string()
+            .max(100 * 37)
+            .regex(/^[0-9a-f-]{36}(,[0-9a-f-]{36})*$/i, 'comma-separated user ids')
+            .optional(),
+          ...pageQuery,
+        }),
+        response: { 200: pageSchema(z.object({ id: z.string(), name: z.string(), email: z.string() })) },
+      },
+    },
+    async (request) => {
+      requireUser(request);
+      const { q, ids, limit, cursor } = request.query;
+      if (ids) {
+        const found = await Promise.all([...new Set(ids.toLowerCase().split(','))].map((uid) => identity.getUser(uid).catch(() => null)));
+        return { items: found.filter((u) => u !== null).map((u) => ({ id: u.id, name: u.name, email: u.email })), nextCursor: null };
+      }
+      const after = decodeCursor(cursor);
+      const rows = (await identity.listUsers({ q: q || undefined, limit: limit + 1, after: after ? { k: String(after.k), id: after.id } : null, activeOnly: true })).map((u) => ({
+        id: u.id,
+        name: u.name,
+        email: u.email,
+      }));
+      return toPage(rows, limit, (u) => ({ k: u.name, id: u.id }));
+    },
+  );
+
   app.get(
     '/api/users',
     { preHandler: admin, schema: { tags: ['users'], querystring: z.object({ q: z.string().max(200).optional(), ...pageQuery }), response: { 200: pageSchema(userView) } } },

@@ -36,7 +36,7 @@ export interface IdentityService {
   createUser(input: { email: string; name: string; password?: string; language?: string; roleIds?: string[] }): Promise<UserView>;
   updateUser(id: string, patch: { name?: string; email?: string; language?: string; isActive?: boolean; password?: string; roleIds?: string[] }): Promise<UserView>;
   getUser(id: string): Promise<UserView>;
-  listUsers(opts: { q?: string; limit: number; after?: { k: string; id: string } | null }): Promise<UserView[]>;
+  listUsers(opts: { q?: string; limit: number; after?: { k: string; id: string } | null; activeOnly?: boolean }): Promise<UserView[]>;
   checkPassword(email: string, password: string): Promise<UsersTable | null>;
   createSession(userId: string, meta: { userAgent?: string; ip?: string }): Promise<{ token: string; csrfToken: string; expiresAt: string }>;
   deleteSession(sessionId: string): Promise<void>;
@@ -329,8 +329,9 @@ export function createIdentityService(db: DB): IdentityService {
       return toView(await loadUser(id));
     },
 
-    async listUsers({ q, limit, after }) {
+    async listUsers({ q, limit, after, activeOnly }) {
       let query = db.selectFrom('users').selectAll().orderBy('name').orderBy('id').limit(limit);
+      if (activeOnly) query = query.where('is_active', '=', 1);
       if (q) query = query.where((eb) => eb.or([containsCi('name', q), containsCi('email', q)]));
       if (after) query = query.where((eb) => eb(eb.refTuple('name', 'id'), '>', eb.tuple(after.k, after.id)));
       const rows = await query.execute();

@@ -527,7 +527,6 @@ export const en = {
   'crm.shareRead': "Can read",
   'crm.shareEdit': "Can edit",
   'crm.shareRemove': "Remove {name}",
-  'crm.shareUsersAdminOnly': "Only administrators can see the list of users, so here you can share with roles. To share with one person, ask an administrator, or share with a role that person belongs to.",
   'crm.shareUsersUnavailable': "The list of users could not be loaded; you can still share with roles.",
   'crm.shareUnknownUser': "A user not in your list",
   'crm.shareReadOnly': "Only the owner or an administrator can change who sees this record.",

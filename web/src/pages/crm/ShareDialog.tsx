@@ -1,8 +1,8 @@
 // "Share" on a record page (P5): who else sees the record — users and roles, each with read or
 // edit access — from GET /api/{records}/{id}/shares, saved whole with PUT (it replaces the list).
 // Only the owner or an administrator changes it; everyone else who sees the record reads it.
-// The user list (GET /api/users) is for administrators only: others share with roles (GET
-// /api/roles is open to everyone), and the dialog says so instead of failing.
+// Users are picked by name from the user directory (GET /api/users/directory, open to every
+// signed-in user: names and addresses only), roles from GET /api/roles.
 import { useState } from 'react';
 import { ActionIcon, Alert, Badge, Button, Group, Modal, SegmentedControl, Select, Stack, Table, Text } from '@mantine/core';
 import { IconTrash, IconUser, IconUsersGroup } from '@tabler/icons-react';
@@ -35,16 +35,15 @@ export function ShareDialog({ kind, id, ownerId, onClose }: { kind: ShareKind; i
   const shares = draft ?? current.data?.shares ?? [];
   const [userSearch, setUserSearch] = useState('');
   const dq = useDebounced(userSearch, 250);
-  // Only administrators may list users; nobody else even asks (the answer would be a 403).
-  const users = useQuery({ queryKey: ['users', 'pick', dq], queryFn: () => get<Page<UserItem>>(qs('/api/users', { q: dq, limit: 50 })), enabled: admin && editable, retry: false });
+  const users = useQuery({ queryKey: ['users', 'directory', dq], queryFn: () => get<Page<UserItem>>(qs('/api/users/directory', { q: dq, limit: 50 })), enabled: editable, retry: false });
   const roles = useQuery({ queryKey: ['roles'], queryFn: () => get<Page<RoleItem>>('/api/roles'), retry: false });
   // Names of users already on the list, remembered from searches (a search may not show them).
   const [known, setKnown] = useState<Record<string, UserItem>>({});
   const sharedUserIds = (current.data?.shares ?? []).flatMap((s) => (s.userId && s.userId !== me?.id ? [s.userId] : []));
   const sharedUsers = useQuery({
     queryKey: ['users', 'byIds', sharedUserIds],
-    queryFn: () => Promise.all(sharedUserIds.map((uid) => get<UserItem>(`/api/users/${uid}`).catch(() => null))),
-    enabled: admin && sharedUserIds.length > 0,
+    queryFn: () => get<Page<UserItem>>(qs('/api/users/directory', { ids: sharedUserIds.slice(0, 100).join(',') })).then((p) => p.items),
+    enabled: sharedUserIds.length > 0,
     retry: false,
   });
   const userName = (uid: string) => {
@@ -126,28 +125,22 @@ export function ShareDialog({ kind, id, ownerId, onClose }: { kind: ShareKind; i
           )}
           {editable ? (
             <>
-              {admin ? (
-                users.error ? (
-                  <Alert color="gray">{t('crm.shareUsersUnavailable')}</Alert>
-                ) : (
-                  <Select
-                    aria-label={t('crm.shareAddUser')}
-                    placeholder={t('crm.shareAddUser')}
-                    searchable
-                    filter={({ options }) => options}
-                    searchValue={userSearch}
-                    onSearchChange={setUserSearch}
-                    leftSection={<IconUser size={16} />}
-                    data={(users.data?.items ?? []).filter((u) => u.id !== ownerId && !shares.some((s) => s.userId === u.id)).map((u) => ({ value: u.id, label: `${u.name} <${u.email}>` }))}
-                    value={null}
-                    onChange={addUser}
-                    data-testid="share-add-user"
-                  />
-                )
+              {users.error ? (
+                <Alert color="gray">{t('crm.shareUsersUnavailable')}</Alert>
               ) : (
-                <Alert color="blue" data-testid="share-users-admin-only">
-                  {t('crm.shareUsersAdminOnly')}
-                </Alert>
+                <Select
+                  aria-label={t('crm.shareAddUser')}
+                  placeholder={t('crm.shareAddUser')}
+                  searchable
+                  filter={({ options }) => options}
+                  searchValue={userSearch}
+                  onSearchChange={setUserSearch}
+                  leftSection={<IconUser size={16} />}
+                  data={(users.data?.items ?? []).filter((u) => u.id !== ownerId && !shares.some((s) => s.userId === u.id)).map((u) => ({ value: u.id, label: `${u.name} <${u.email}>` }))}
+                  value={null}
+                  onChange={addUser}
+                  data-testid="share-add-user"
+                />
               )}
               <Select
                 aria-label={t('crm.shareAddRole')}
