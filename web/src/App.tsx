@@ -23,6 +23,8 @@ import { RecordsPage } from './pages/crm/Records.js';
 import { RecordPage } from './pages/crm/Record.js';
 import { ActivitiesPage } from './pages/crm/Activities.js';
 import { CasesPage } from './pages/crm/Cases.js';
+import { GroupsPage } from './pages/crm/Groups.js';
+import { GroupPage } from './pages/crm/Group.js';
 import type { ReactNode } from 'react';
 import type { Operation } from './api/session.js';
 
@@ -68,6 +70,8 @@ export function App() {
             <Route path="/crm/activities" element={<ActivitiesPage />} />
             <Route path="/crm/cases" element={<CasesPage />} />
             <Route path="/crm/cases/:id" element={<RecordPage kind="cases" />} />
+            <Route path="/crm/groups" element={<GroupsPage />} />
+            <Route path="/crm/groups/:id" element={<GroupPage />} />
             <Route path="/profile" element={<ProfilePage />} />
             <Route path="/profile/mailboxes" element={<MailboxesPage />} />
             <Route path="/profile/mailboxes/new" element={<AddMailboxPage />} />

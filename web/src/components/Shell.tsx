@@ -8,6 +8,7 @@ import {
   IconBuilding,
   IconCalendarEvent,
   IconChevronDown,
+  IconFolders,
   IconInbox,
   IconLogout,
   IconMail,
@@ -77,6 +78,7 @@ export function Shell({ children }: { children: ReactNode }) {
     { to: '/crm/accounts', label: 'nav.accounts', icon: IconBuilding },
     { to: '/crm/activities', label: 'nav.activities', icon: IconCalendarEvent },
     { to: '/crm/cases', label: 'nav.cases', icon: IconLifebuoy },
+    { to: '/crm/groups', label: 'nav.groups', icon: IconFolders },
   ];
   const profile: Item[] = [
     { to: '/profile/mailboxes', label: 'nav.myMailboxes', icon: IconMail },

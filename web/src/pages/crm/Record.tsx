@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { Anchor, Avatar, Badge, Button, Card, Divider, Grid, Group, Stack, Text, ThemeIcon, Timeline, Title } from '@mantine/core';
-import { IconArrowLeft, IconCalendarEvent, IconEdit, IconMail, IconMessages, IconNote, IconPhone, IconShare } from '@tabler/icons-react';
+import { IconArrowLeft, IconCalendarEvent, IconEdit, IconFolderPlus, IconMail, IconMessages, IconNote, IconPhone, IconShare } from '@tabler/icons-react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { get, qs, type Page } from '../../api/client.js';
 import { useSession } from '../../api/session.js';
@@ -15,6 +15,7 @@ import type { Account, Case, Contact, Share, TimelineEntry } from './types.js';
 import { CASE_PRIORITY_COLOR, CASE_STATUS_COLOR, CaseFormModal } from './Cases.js';
 import { RecordTags } from './RecordTags.js';
 import { ShareDialog } from './ShareDialog.js';
+import { AddToGroupDialog } from './Group.js';
 
 type Kind = 'contacts' | 'accounts' | 'cases';
 type AnyRecord = Contact & Account & Case;
@@ -28,6 +29,7 @@ export function RecordPage({ kind }: { kind: Kind }) {
   const navigate = useNavigate();
   const [sharing, setSharing] = useState(false);
   const [editing, setEditing] = useState(false);
+  const [grouping, setGrouping] = useState(false);
   const rec = useQuery({ queryKey: [kind, 'one', id], queryFn: () => get<AnyRecord>(`/api/${kind}/${id}`) });
   const accountId = kind === 'accounts' ? null : rec.data?.accountId;
   const account = useQuery({ queryKey: ['accounts', 'one', accountId], queryFn: () => get<Account>(`/api/accounts/${accountId}`), enabled: !!accountId, retry: false });
@@ -91,6 +93,11 @@ export function RecordPage({ kind }: { kind: Kind }) {
               <Button size="xs" variant="light" leftSection={<IconShare size={14} />} onClick={() => setSharing(true)} data-testid="record-share">
                 {t('crm.share')}
               </Button>
+              {kind === 'contacts' && (
+                <Button size="xs" variant="light" leftSection={<IconFolderPlus size={14} />} onClick={() => setGrouping(true)} data-testid="record-add-to-group">
+                  {t('crm.addToGroup')}
+                </Button>
+              )}
               {!canEdit && (
                 <Badge variant="light" color="gray" data-testid="record-read-only">
                   {t('crm.readOnly')}
@@ -158,6 +165,7 @@ export function RecordPage({ kind }: { kind: Kind }) {
       </Grid>
       {sharing && <ShareDialog kind={kind} id={r.id} ownerId={r.ownerId} onClose={() => setSharing(false)} />}
       {editing && <CaseFormModal existing={r} onClose={() => setEditing(false)} />}
+      {grouping && <AddToGroupDialog contactId={r.id} onClose={() => setGrouping(false)} />}
     </>
   );
 }

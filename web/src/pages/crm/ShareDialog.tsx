@@ -14,7 +14,7 @@ import { useDebounced } from '../../components/useDebounced.js';
 import { useT } from '../../i18n/index.js';
 import type { Share } from './types.js';
 
-type ShareKind = 'contacts' | 'accounts' | 'cases';
+type ShareKind = 'contacts' | 'accounts' | 'cases' | 'groups';
 interface UserItem {
   id: string;
   name: string;

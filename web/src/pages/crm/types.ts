@@ -81,3 +81,14 @@ export interface TimelineEntry {
   actorId: string | null;
   data: Record<string, unknown>;
 }
+export const GROUP_KINDS = ['contacts', 'activities'] as const;
+export interface CrmGroup {
+  id: string;
+  name: string;
+  kind: (typeof GROUP_KINDS)[number];
+  description: string | null;
+  ownerId: string;
+  memberCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
