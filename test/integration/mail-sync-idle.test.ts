@@ -64,6 +64,22 @@ describe.each(DIALECTS)('live sync on %s', (dialect) => {
     expect(await h.platform.leases.holderOf(`mailbox:${mb.id}`)).toBeTruthy();
   });
 
+  it('a folder created on the server is watched live once a sync has seen it', { timeout: 60_000 }, async () => {
+    const mb = h.directory.add({ dovecot: dc, user: USER });
+    const mail = mk();
+    await mail.start({ worker: true, scheduler: false });
+    await waitFor(async () => mail.service.engine.liveMailboxes().includes(mb.id) && (await mail.service.syncStatus(mb.id)).lastSuccessAt);
+    const folder = `Later-${dialect}`;
+    await dc.createFolder(USER, folder);
+    // The periodic resync (10 minutes here) is what lists folders; run one now.
+    await mail.service.syncMailbox(mb.id);
+    // Mail arriving in the new folder afterwards comes in live (STATUS polling), no further sync.
+    await new Promise((r) => setTimeout(r, 1500)); // a tick restarts the watcher over the new folder set
+    await dc.append(USER, folder, `From: later@example.org\r\nTo: ${USER}\r\nSubject: In the new folder\r\nMessage-ID: <later-${dialect}@example.org>\r\n\r\nhello\r\n`);
+    const ev = await waitFor(() => received('In the new folder'), 15_000);
+    expect((ev!.event.data as { mailboxId: string }).mailboxId).toBe(mb.id);
+  });
+
   it('another worker takes a mailbox over when its lease holder died', async () => {
     const mb = h.directory.add({ dovecot: dc, user: USER });
     // A "dead" worker holds the lease and never renews it.
