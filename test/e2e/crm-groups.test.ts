@@ -1,7 +1,8 @@
-// E2E: static groups in the console. A user creates a contact group, adds two contacts from the
-// group page's search, takes one out again, adds a third from the contact's own page ("Add to
-// group"), finds the group by search in the list, and the API (with the user's token) agrees on
-// the members.
+// E2E: static groups in the console. A user pages through the groups list, creates a contact
+// group, adds two contacts from the group page's search, takes one out again, adds a third from the
+// contact's own page ("Add to group"), finds the group by search, renames it, and the API (with the
+// user's token) agrees on the members; an activity group takes an activity; the contact group is
+// deleted (its contacts stay).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/app.js';
@@ -13,6 +14,8 @@ describe.skipIf(!hasChromium())('console e2e: groups', () => {
   let page: Page;
   let user: TestUser;
   const contactIds: Record<string, string> = {};
+  let activityGroupId: string;
+  let activityId: string;
 
   beforeAll(async () => {
     ensureConsoleBuilt();
@@ -23,11 +26,17 @@ describe.skipIf(!hasChromium())('console e2e: groups', () => {
       expect(c.status, JSON.stringify(c.body)).toBe(201);
       contactIds[name] = c.body.id;
     }
-    // Other groups, so the search has something to leave out.
+    // Other groups, so the search has something to leave out; 52 of them: the list shows 50 and
+    // "Load more" the rest.
+    for (let i = 1; i <= 50; i++) expect((await app.request('POST', '/api/groups', { token: user.token, body: { name: `Older list ${i}`, kind: 'contacts' } })).status).toBe(201);
     for (const body of [{ name: 'Partners', kind: 'contacts' }, { name: 'Kick-off meetings', kind: 'activities' }]) {
       const g = await app.request('POST', '/api/groups', { token: user.token, body });
       expect(g.status, JSON.stringify(g.body)).toBe(201);
+      if (body.kind === 'activities') activityGroupId = g.body.id;
     }
+    const a = await app.request('POST', '/api/activities', { token: user.token, body: { title: 'Kick-off with Acme', start: '2026-12-10T10:00:00.000Z', end: '2026-12-10T11:00:00.000Z' } });
+    expect(a.status, JSON.stringify(a.body)).toBe(201);
+    activityId = a.body.id;
     page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
   }, 180_000);
   afterAll(async () => {
@@ -35,13 +44,17 @@ describe.skipIf(!hasChromium())('console e2e: groups', () => {
     await within(app?.close(), 60_000, 'server close');
   }, 120_000);
 
-  it('creates a contact group, adds and removes members, finds it by search', () =>
+  it('pages, creates, fills, searches, renames and deletes groups; adds a contact from its page', () =>
     flow(page, 'crm-groups', async (step) => {
       step('sign in');
       await signIn(page, app.url, user.email, user.password);
       await page.getByRole('link', { name: 'Groups' }).click();
-      await page.getByTestId('group-row').first().waitFor();
-      expect(await page.getByTestId('group-row').count()).toBe(2);
+      const rows = page.getByTestId('group-row');
+      await rows.first().waitFor();
+      expect(await rows.count()).toBe(50);
+      await page.getByTestId('groups-more').click();
+      await waitUntil(async () => (await rows.count()) === 52, '52 groups');
+      await page.getByTestId('groups-more').waitFor({ state: 'detached' });
 
       step('create a group');
       await page.getByTestId('group-new').click();
@@ -89,13 +102,36 @@ describe.skipIf(!hasChromium())('console e2e: groups', () => {
       await page.getByTestId('group-member').filter({ hasText: 'Cora Cooper' }).waitFor();
       expect(await page.getByTestId('group-member').count()).toBe(2);
 
+      step('rename it');
+      await page.getByTestId('group-edit').click();
+      await page.getByTestId('group-name').fill('Newsletter VIPs 2027');
+      await page.getByTestId('group-save').click();
+      await page.getByTestId('group-title').getByText('Newsletter VIPs 2027').waitFor();
+
       step('the API agrees');
       const members = await app.request('GET', `/api/groups/${groupId}/members`, { token: user.token });
       expect(members.status).toBe(200);
       expect(members.body.kind).toBe('contacts');
       expect(members.body.items.map((x: { id: string }) => x.id).sort()).toEqual([contactIds['Alice Archer'], contactIds['Cora Cooper']].sort());
       const found = await app.request('GET', '/api/groups?q=vip', { token: user.token });
-      expect(found.body.items).toEqual([expect.objectContaining({ id: groupId, memberCount: 2 })]);
+      expect(found.body.items).toEqual([expect.objectContaining({ id: groupId, name: 'Newsletter VIPs 2027', memberCount: 2 })]);
+
+      step('an activity group takes activities');
+      await page.goto(`${app.url}/crm/groups/${activityGroupId}`);
+      await page.getByTestId('group-add-member').click();
+      await page.getByTestId('group-add-member').fill('acme');
+      await page.getByRole('option', { name: 'Kick-off with Acme' }).click();
+      await page.getByTestId('group-member').filter({ hasText: 'Kick-off with Acme' }).waitFor();
+      const acts = await app.request('GET', `/api/groups/${activityGroupId}/members`, { token: user.token });
+      expect(acts.body).toMatchObject({ kind: 'activities', items: [{ id: activityId }] });
+
+      step('delete the contact group');
+      await page.goto(`${app.url}/crm/groups/${groupId}`);
+      await page.getByTestId('group-delete').click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+      await page.getByTestId('groups-search').waitFor();
+      expect((await app.request('GET', `/api/groups/${groupId}`, { token: user.token })).status).toBe(404);
+      expect((await app.request('GET', `/api/contacts/${contactIds['Alice Archer']}`, { token: user.token })).status).toBe(200);
     }), 45_000);
 });
 
