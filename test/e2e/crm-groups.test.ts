@@ -74,6 +74,14 @@ describe.skipIf(!hasChromium())('console e2e: groups', () => {
         await page.getByTestId('group-member').filter({ hasText: name }).waitFor();
       }
       await page.getByTestId('group-count').getByText('Members: 2').waitFor();
+      // A member is not offered again; the group's page has its timeline too.
+      await page.getByTestId('group-add-member').click();
+      await page.getByTestId('group-add-member').fill('alice');
+      await page.waitForTimeout(600);
+      expect(await page.getByRole('option', { name: 'Alice Archer' }).count()).toBe(0);
+      await page.getByTestId('group-add-member').fill('');
+      await page.keyboard.press('Escape');
+      await page.getByRole('heading', { name: 'Timeline' }).waitFor();
       await screenshot(page, 'crm-group-page');
 
       step('remove one');

@@ -15,6 +15,7 @@ import { useLanguage, useT, type TKey } from '../../i18n/index.js';
 import type { Activity, Contact, CrmGroup, Share } from './types.js';
 import { GroupFormModal } from './Groups.js';
 import { ShareDialog } from './ShareDialog.js';
+import { RecordTimeline } from './Record.js';
 
 type Member = Contact | Activity;
 const memberName = (m: Member) => ('title' in m ? m.title : m.name);
@@ -117,7 +118,7 @@ export function GroupPage() {
             <Title order={4} mb="md">
               {t('crm.groupMembers')}
             </Title>
-            {canEdit && <MemberPicker group={g} />}
+            {canEdit && <MemberPicker group={g} memberIds={new Set(rows.map((m) => m.id))} />}
             {members.isLoading ? (
               <Loading />
             ) : members.error ? (
@@ -165,6 +166,12 @@ export function GroupPage() {
               </Group>
             )}
           </Card>
+          <Card withBorder mt="md">
+            <Title order={4} mb="md">
+              {t('crm.timeline')}
+            </Title>
+            <RecordTimeline kind="groups" id={g.id} />
+          </Card>
         </Grid.Col>
       </Grid>
       {editing && <GroupFormModal existing={g} onClose={() => setEditing(false)} />}
@@ -174,7 +181,7 @@ export function GroupPage() {
 }
 
 /** Search the group's kind of records (contacts or activities) and add the one picked. */
-function MemberPicker({ group }: { group: CrmGroup }) {
+function MemberPicker({ group, memberIds }: { group: CrmGroup; memberIds: Set<string> }) {
   const t = useT();
   const [search, setSearch] = useState('');
   const dq = useDebounced(search, 250);
@@ -191,7 +198,8 @@ function MemberPicker({ group }: { group: CrmGroup }) {
       filter={({ options }) => options}
       searchValue={search}
       onSearchChange={setSearch}
-      data={(found.data?.items ?? []).map((x) => ({ value: x.id, label: memberName(x) }))}
+      // Records already in the group (as far as its list is loaded) are not offered again.
+      data={(found.data?.items ?? []).filter((x) => !memberIds.has(x.id)).map((x) => ({ value: x.id, label: memberName(x) }))}
       value={null}
       onChange={(v) => v && add.mutate(v)}
       disabled={add.isPending}

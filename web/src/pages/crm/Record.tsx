@@ -172,7 +172,7 @@ export function RecordPage({ kind }: { kind: Kind }) {
 
 const ICONS: Record<string, typeof IconMail> = { email: IconMail, mail: IconMail, chat: IconMessages, activity: IconCalendarEvent };
 
-function RecordTimeline({ kind, id }: { kind: Kind; id: string }) {
+export function RecordTimeline({ kind, id }: { kind: Kind | 'groups'; id: string }) {
   const t = useT();
   const lang = useLanguage();
   const navigate = useNavigate();
