@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import { Badge, Button, Card, Checkbox, Group, Modal, SegmentedControl, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
-import { useInfiniteQuery } from '@tanstack/react-query';
-import { fieldErrors, get, post, qs, type Page } from '../../api/client.js';
+import { fieldErrors, post } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
+import { LoadMore, usePagedList } from '../../components/paged.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { formatDateTime } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
@@ -18,13 +18,7 @@ export function ActivitiesPage() {
   const [type, setType] = useState('all');
   const dq = useDebounced(q, 250);
   const [creating, setCreating] = useState(false);
-  const list = useInfiniteQuery({
-    queryKey: ['activities', dq, type],
-    queryFn: ({ pageParam }) => get<Page<Activity>>(qs('/api/activities', { q: dq, type: type === 'all' ? '' : type, limit: 100, cursor: pageParam })),
-    initialPageParam: '' as string,
-    getNextPageParam: (p) => p.nextCursor ?? undefined,
-  });
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const { query: list, rows } = usePagedList<Activity>(['activities', dq, type], '/api/activities', { q: dq, type: type === 'all' ? '' : type }, { limit: 100 });
   return (
     <>
       <PageHeader
@@ -98,13 +92,7 @@ export function ActivitiesPage() {
             </Table.Tbody>
           </Table>
         )}
-        {list.hasNextPage && (
-          <Group justify="center" p="sm">
-            <Button variant="subtle" loading={list.isFetchingNextPage} onClick={() => list.fetchNextPage()} data-testid="activities-more">
-              {t('common.loadMore')}
-            </Button>
-          </Group>
-        )}
+        <LoadMore list={list} testId="activities-more" />
       </Card>
       {creating && <NewActivity onClose={() => setCreating(false)} />}
     </>

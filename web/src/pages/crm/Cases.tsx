@@ -5,9 +5,10 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { Badge, Button, Card, Group, Modal, Select, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { fieldErrors, get, patch, post, qs, type Page } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
+import { LoadMore, usePagedList } from '../../components/paged.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { formatWhen } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
@@ -24,13 +25,7 @@ export function CasesPage() {
   const [status, setStatus] = useState<string | null>(null);
   const dq = useDebounced(q, 250);
   const [creating, setCreating] = useState(false);
-  const list = useInfiniteQuery({
-    queryKey: ['cases', dq, status],
-    queryFn: ({ pageParam }) => get<Page<Case>>(qs('/api/cases', { q: dq, status, limit: 50, cursor: pageParam })),
-    initialPageParam: '' as string,
-    getNextPageParam: (p) => p.nextCursor ?? undefined,
-  });
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const { query: list, rows } = usePagedList<Case>(['cases', dq, status], '/api/cases', { q: dq, status });
   return (
     <>
       <PageHeader
@@ -116,13 +111,7 @@ export function CasesPage() {
             </Table.Tbody>
           </Table>
         )}
-        {list.hasNextPage && (
-          <Group justify="center" p="sm">
-            <Button variant="subtle" loading={list.isFetchingNextPage} onClick={() => list.fetchNextPage()} data-testid="cases-more">
-              {t('common.loadMore')}
-            </Button>
-          </Group>
-        )}
+        <LoadMore list={list} testId="cases-more" />
       </Card>
       {creating && <CaseFormModal onClose={() => setCreating(false)} />}
     </>

@@ -5,10 +5,11 @@ import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { ActionIcon, Anchor, Badge, Button, Card, Grid, Group, Modal, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { IconArrowLeft, IconEdit, IconShare, IconTrash } from '@tabler/icons-react';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { api, del, get, post, qs, type Page } from '../../api/client.js';
 import { useSession } from '../../api/session.js';
 import { ErrorState, Loading, confirmAction, useApiMutation } from '../../components/common.js';
+import { LoadMore, usePagedList } from '../../components/paged.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { formatDateTime } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
@@ -30,13 +31,7 @@ export function GroupPage() {
   const [sharing, setSharing] = useState(false);
   const group = useQuery({ queryKey: ['groups', 'one', id], queryFn: () => get<CrmGroup>(`/api/groups/${id}`) });
   const shares = useQuery({ queryKey: ['shares', 'groups', id], queryFn: () => get<{ shares: Share[] }>(`/api/groups/${id}/shares`), enabled: !!group.data, retry: false });
-  const members = useInfiniteQuery({
-    queryKey: ['groups', 'members', id],
-    queryFn: ({ pageParam }) => get<Page<Member> & { kind: CrmGroup['kind'] }>(qs(`/api/groups/${id}/members`, { limit: 50, cursor: pageParam })),
-    initialPageParam: '' as string,
-    getNextPageParam: (p) => p.nextCursor ?? undefined,
-    enabled: !!group.data,
-  });
+  const { query: members, rows } = usePagedList<Member>(['groups', 'members', id], `/api/groups/${id}/members`, {}, { enabled: !!group.data });
   const remove = useApiMutation((recordId: string) => api('DELETE', `/api/groups/${id}/members`, { recordIds: [recordId] }), { invalidate: [['groups']] });
   const deleteGroup = useApiMutation(() => del(`/api/groups/${id}`), {
     invalidate: [['groups']],
@@ -49,7 +44,6 @@ export function GroupPage() {
   const mine = (s: Share) => (s.userId !== null && s.userId === me?.id) || (s.roleId !== null && !!me?.roleIds.includes(s.roleId));
   const canEdit = g.ownerId === me?.id || can('CanManageAdministration') || !shares.data || shares.data.shares.some((s) => mine(s) && s.access === 'edit');
   const canDelete = g.ownerId === me?.id || can('CanManageAdministration');
-  const rows = members.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
       <Anchor size="sm" onClick={() => navigate('/crm/groups')} mb="xs" display="inline-flex" style={{ alignItems: 'center', gap: 4 }}>
@@ -158,13 +152,7 @@ export function GroupPage() {
                 </Table.Tbody>
               </Table>
             )}
-            {members.hasNextPage && (
-              <Group justify="center" mt="md">
-                <Button variant="subtle" loading={members.isFetchingNextPage} onClick={() => members.fetchNextPage()} data-testid="group-members-more">
-                  {t('common.loadMore')}
-                </Button>
-              </Group>
-            )}
+            <LoadMore list={members} testId="group-members-more" />
           </Card>
           <Card withBorder mt="md">
             <Title order={4} mb="md">

@@ -4,9 +4,9 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { Badge, Button, Card, Group, Modal, SegmentedControl, Select, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
-import { useInfiniteQuery } from '@tanstack/react-query';
-import { fieldErrors, get, patch, post, qs, type Page } from '../../api/client.js';
+import { fieldErrors, patch, post } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
+import { LoadMore, usePagedList } from '../../components/paged.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { formatWhen } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
@@ -20,13 +20,7 @@ export function GroupsPage() {
   const [kind, setKind] = useState<string | null>(null);
   const dq = useDebounced(q, 250);
   const [creating, setCreating] = useState(false);
-  const list = useInfiniteQuery({
-    queryKey: ['groups', dq, kind],
-    queryFn: ({ pageParam }) => get<Page<CrmGroup>>(qs('/api/groups', { q: dq, kind, limit: 50, cursor: pageParam })),
-    initialPageParam: '' as string,
-    getNextPageParam: (p) => p.nextCursor ?? undefined,
-  });
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const { query: list, rows } = usePagedList<CrmGroup>(['groups', dq, kind], '/api/groups', { q: dq, kind });
   return (
     <>
       <PageHeader
@@ -100,13 +94,7 @@ export function GroupsPage() {
             </Table.Tbody>
           </Table>
         )}
-        {list.hasNextPage && (
-          <Group justify="center" p="sm">
-            <Button variant="subtle" loading={list.isFetchingNextPage} onClick={() => list.fetchNextPage()} data-testid="groups-more">
-              {t('common.loadMore')}
-            </Button>
-          </Group>
-        )}
+        <LoadMore list={list} testId="groups-more" />
       </Card>
       {creating && <GroupFormModal onClose={() => setCreating(false)} />}
     </>

@@ -4,10 +4,11 @@ import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { Anchor, Avatar, Badge, Button, Card, Divider, Grid, Group, Stack, Text, ThemeIcon, Timeline, Title } from '@mantine/core';
 import { IconArrowLeft, IconCalendarEvent, IconEdit, IconFolderPlus, IconMail, IconMessages, IconNote, IconPhone, IconShare } from '@tabler/icons-react';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { get, qs, type Page } from '../../api/client.js';
+import { useQuery } from '@tanstack/react-query';
+import { get } from '../../api/client.js';
 import { useSession } from '../../api/session.js';
 import { ErrorState, Loading } from '../../components/common.js';
+import { LoadMore, usePagedList } from '../../components/paged.js';
 import { formatDateTime } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
 import { timelineTitle } from '../../i18n/serverText.js';
@@ -176,15 +177,9 @@ export function RecordTimeline({ kind, id }: { kind: Kind | 'groups'; id: string
   const t = useT();
   const lang = useLanguage();
   const navigate = useNavigate();
-  const q = useInfiniteQuery({
-    queryKey: ['timeline', kind, id],
-    queryFn: ({ pageParam }) => get<Page<TimelineEntry>>(qs(`/api/${kind}/${id}/timeline`, { limit: 50, cursor: pageParam })),
-    initialPageParam: '' as string,
-    getNextPageParam: (p) => p.nextCursor ?? undefined,
-  });
+  const { query: q, rows: items } = usePagedList<TimelineEntry>(['timeline', kind, id], `/api/${kind}/${id}/timeline`);
   if (q.isLoading) return <Loading />;
   if (q.error) return <ErrorState error={q.error} />;
-  const items = q.data?.pages.flatMap((p) => p.items) ?? [];
   if (items.length === 0) return <Text c="dimmed">{t('crm.timelineEmpty')}</Text>;
   return (
     <>
@@ -226,13 +221,7 @@ export function RecordTimeline({ kind, id }: { kind: Kind | 'groups'; id: string
         );
       })}
     </Timeline>
-    {q.hasNextPage && (
-      <Group justify="center" mt="md">
-        <Button variant="subtle" loading={q.isFetchingNextPage} onClick={() => q.fetchNextPage()} data-testid="timeline-more">
-          {t('common.loadMore')}
-        </Button>
-      </Group>
-    )}
+    <LoadMore list={q} testId="timeline-more" />
     </>
   );
 }

@@ -3,9 +3,10 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { Avatar, Badge, Button, Card, Group, Modal, Select, Stack, Table, Text, TextInput } from '@mantine/core';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { fieldErrors, get, post, qs, type Page } from '../../api/client.js';
+import { useQuery } from '@tanstack/react-query';
+import { fieldErrors, get, post, type Page } from '../../api/client.js';
 import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
+import { LoadMore, usePagedList } from '../../components/paged.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { useT, type TKey } from '../../i18n/index.js';
 import type { Account, Contact } from './types.js';
@@ -19,15 +20,9 @@ export function RecordsPage({ kind }: { kind: Kind }) {
   const [q, setQ] = useState('');
   const dq = useDebounced(q, 250);
   const [creating, setCreating] = useState(false);
-  const list = useInfiniteQuery({
-    queryKey: [kind, dq],
-    queryFn: ({ pageParam }) => get<Page<Contact & Account>>(qs(`/api/${kind}`, { q: dq, limit: 50, cursor: pageParam })),
-    initialPageParam: '' as string,
-    getNextPageParam: (p) => p.nextCursor ?? undefined,
-  });
+  const { query: list, rows } = usePagedList<Contact & Account>([kind, dq], `/api/${kind}`, { q: dq });
   const accounts = useQuery({ queryKey: ['accounts', 'all'], queryFn: () => get<Page<Account>>('/api/accounts?limit=200'), enabled: kind === 'contacts' });
   const accountName = (id: string | null) => (id ? (accounts.data?.items.find((a) => a.id === id)?.name ?? '') : '');
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
       <PageHeader
@@ -119,13 +114,7 @@ export function RecordsPage({ kind }: { kind: Kind }) {
             </Table.Tbody>
           </Table>
         )}
-        {list.hasNextPage && (
-          <Group justify="center" p="sm">
-            <Button variant="subtle" loading={list.isFetchingNextPage} onClick={() => list.fetchNextPage()}>
-              {t('common.loadMore')}
-            </Button>
-          </Group>
-        )}
+        <LoadMore list={list} />
       </Card>
       {kind === 'contacts' && <SuggestedContacts />}
       {creating && <NewRecordModal kind={kind} accounts={accounts.data?.items ?? []} onClose={() => setCreating(false)} />}

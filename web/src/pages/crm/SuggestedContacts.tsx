@@ -2,9 +2,9 @@
 // contacts yet, most frequent first; create a contact (linking their earlier mail) or dismiss.
 import { Button, Card, Group, Table, Text, Title } from '@mantine/core';
 import { IconUserPlus, IconX } from '@tabler/icons-react';
-import { useInfiniteQuery } from '@tanstack/react-query';
-import { get, post, qs, type Page } from '../../api/client.js';
+import { post } from '../../api/client.js';
 import { useApiMutation } from '../../components/common.js';
+import { LoadMore, usePagedList } from '../../components/paged.js';
 import { formatWhen } from '../../components/format.js';
 import { useLanguage, useT } from '../../i18n/index.js';
 import { useCreateFromAddress } from '../panel/AddToContacts.js';
@@ -19,15 +19,9 @@ interface Suggestion {
 export function SuggestedContacts() {
   const t = useT();
   const lang = useLanguage();
-  const list = useInfiniteQuery({
-    queryKey: ['contact-suggestions'],
-    queryFn: ({ pageParam }) => get<Page<Suggestion>>(qs('/api/contact-suggestions', { limit: 10, cursor: pageParam })),
-    initialPageParam: '' as string,
-    getNextPageParam: (p) => p.nextCursor ?? undefined,
-  });
+  const { query: list, rows } = usePagedList<Suggestion>(['contact-suggestions'], '/api/contact-suggestions', {}, { limit: 10 });
   const create = useCreateFromAddress();
   const dismiss = useApiMutation((email: string) => post('/api/contact-suggestions/dismiss', { email }), { invalidate: [['contact-suggestions']], success: t('suggest.dismissed') });
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   // Quiet when there is nothing to suggest (or no mail module): this is an extra, not the page.
   if (rows.length === 0) return null;
   return (
@@ -92,13 +86,7 @@ export function SuggestedContacts() {
           ))}
         </Table.Tbody>
       </Table>
-      {list.hasNextPage && (
-        <Group justify="center" p="sm">
-          <Button variant="subtle" size="xs" loading={list.isFetchingNextPage} onClick={() => list.fetchNextPage()}>
-            {t('common.loadMore')}
-          </Button>
-        </Group>
-      )}
+      <LoadMore list={list} size="xs" />
     </Card>
   );
 }

@@ -4,9 +4,10 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { ActionIcon, Anchor, Avatar, Badge, Box, Button, Card, Center, Group, Loader, Paper, ScrollArea, Select, Stack, Text, TextInput, ThemeIcon, Title, Tooltip } from '@mantine/core';
 import { IconArrowBackUp, IconArrowForwardUp, IconArrowBackUpDouble, IconMailOpened, IconPaperclip, IconPencilPlus, IconSearch, IconDownload, IconInbox, IconMail } from '@tabler/icons-react';
-import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { get, patch, qs, type Page } from '../../api/client.js';
 import { ErrorState, Loading, notifyError } from '../../components/common.js';
+import { LoadMore, usePagedList } from '../../components/paged.js';
 import { MailBody } from '../../components/MailBody.js';
 import { formatDateTime, formatSize, formatWhen } from '../../components/format.js';
 import { useDebounced } from '../../components/useDebounced.js';
@@ -67,13 +68,7 @@ export function EmailTab() {
   const dq = useDebounced(q, 300);
   const [compose, setCompose] = useState<{ mode: ComposeMode; source?: EmailDetail | null } | null>(null);
 
-  const list = useInfiniteQuery({
-    queryKey: ['emails', mailboxId, folder, dq],
-    queryFn: ({ pageParam }) => get<Page<EmailSummary>>(qs('/api/emails', { mailboxId, folder, q: dq, limit: 100, cursor: pageParam })),
-    refetchInterval: 60_000,
-    initialPageParam: '' as string,
-    getNextPageParam: (p) => p.nextCursor ?? undefined,
-  });
+  const { query: list } = usePagedList<EmailSummary>(['emails', mailboxId, folder, dq], '/api/emails', { mailboxId, folder, q: dq }, { limit: 100, refetchInterval: 60_000 });
   const threads = useMemo(() => threadsOf(list.data?.pages.flatMap((p) => p.items) ?? []), [list.data]);
   const open = (e: EmailSummary) => {
     const next = new URLSearchParams(params);
@@ -183,13 +178,7 @@ export function EmailTab() {
               );
             })
           )}
-          {list.hasNextPage && (
-            <Center p="sm">
-              <Button size="xs" variant="subtle" loading={list.isFetchingNextPage} onClick={() => list.fetchNextPage()}>
-                {t('common.loadMore')}
-              </Button>
-            </Center>
-          )}
+          <LoadMore list={list} size="xs" />
         </ScrollArea>
       </Paper>
       <Paper withBorder style={{ flex: 1, minWidth: 0, height: PANE_HEIGHT, display: 'flex', flexDirection: 'column' }}>
