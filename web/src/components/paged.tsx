@@ -1,9 +1,11 @@
 // Cursor-paged lists: every list route answers { items, nextCursor }. One hook holds the query and
 // its rows so far, one button asks for the next page — instead of the same dozen lines per page.
-import { Button, Group } from '@mantine/core';
+import type { ReactNode } from 'react';
+import { Button, Group, Text } from '@mantine/core';
 import { useInfiniteQuery, type QueryKey } from '@tanstack/react-query';
 import { get, qs, type Page } from '../api/client.js';
 import { useT } from '../i18n/index.js';
+import { ErrorState, Loading } from './common.js';
 
 type Params = Record<string, string | number | boolean | null | undefined>;
 
@@ -36,4 +38,18 @@ export function LoadMore({ list, testId, size }: { list: { hasNextPage: boolean;
       </Button>
     </Group>
   );
+}
+
+/** A list's body: loading, the error in words, a quiet "none", or the rows (children). */
+export function ListBody({ query, empty, emptyText, children }: { query: { isLoading: boolean; error: unknown }; empty: boolean; emptyText?: ReactNode; children: ReactNode }) {
+  const t = useT();
+  if (query.isLoading) return <Loading />;
+  if (query.error) return <ErrorState error={query.error} />;
+  if (empty)
+    return (
+      <Text c="dimmed" p="md">
+        {emptyText ?? t('common.none')}
+      </Text>
+    );
+  return <>{children}</>;
 }

@@ -2,8 +2,8 @@ import { useState } from 'react';
 import { Badge, Button, Card, Checkbox, Group, Modal, SegmentedControl, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
 import { fieldErrors, post } from '../../api/client.js';
-import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
-import { LoadMore, usePagedList } from '../../components/paged.js';
+import { PageHeader, notifyError, useApiMutation } from '../../components/common.js';
+import { ListBody, LoadMore, usePagedList } from '../../components/paged.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { formatDateTime } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
@@ -43,15 +43,7 @@ export function ActivitiesPage() {
             ]}
           />
         </Group>
-        {list.isLoading ? (
-          <Loading />
-        ) : list.error ? (
-          <ErrorState error={list.error} />
-        ) : rows.length === 0 ? (
-          <Text c="dimmed" p="md">
-            {t('common.none')}
-          </Text>
-        ) : (
+        <ListBody query={list} empty={rows.length === 0}>
           <Table verticalSpacing="sm">
             <Table.Thead>
               <Table.Tr>
@@ -91,7 +83,7 @@ export function ActivitiesPage() {
               ))}
             </Table.Tbody>
           </Table>
-        )}
+        </ListBody>
         <LoadMore list={list} testId="activities-more" />
       </Card>
       {creating && <NewActivity onClose={() => setCreating(false)} />}

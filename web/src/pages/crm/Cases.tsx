@@ -7,8 +7,8 @@ import { Badge, Button, Card, Group, Modal, Select, Stack, Table, Text, TextInpu
 import { IconPlus, IconSearch } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
 import { fieldErrors, get, patch, post, qs, type Page } from '../../api/client.js';
-import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
-import { LoadMore, usePagedList } from '../../components/paged.js';
+import { PageHeader, notifyError, useApiMutation } from '../../components/common.js';
+import { ListBody, LoadMore, usePagedList } from '../../components/paged.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { formatWhen } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
@@ -50,15 +50,7 @@ export function CasesPage() {
             onChange={setStatus}
           />
         </Group>
-        {list.isLoading ? (
-          <Loading />
-        ) : list.error ? (
-          <ErrorState error={list.error} />
-        ) : rows.length === 0 ? (
-          <Text c="dimmed" p="md">
-            {t('common.none')}
-          </Text>
-        ) : (
+        <ListBody query={list} empty={rows.length === 0}>
           <Table highlightOnHover verticalSpacing="sm">
             <Table.Thead>
               <Table.Tr>
@@ -110,7 +102,7 @@ export function CasesPage() {
               ))}
             </Table.Tbody>
           </Table>
-        )}
+        </ListBody>
         <LoadMore list={list} testId="cases-more" />
       </Card>
       {creating && <CaseFormModal onClose={() => setCreating(false)} />}

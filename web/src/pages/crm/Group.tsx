@@ -9,7 +9,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, del, get, post, qs, type Page } from '../../api/client.js';
 import { useSession } from '../../api/session.js';
 import { ErrorState, Loading, confirmAction, useApiMutation } from '../../components/common.js';
-import { LoadMore, usePagedList } from '../../components/paged.js';
+import { ListBody, LoadMore, usePagedList } from '../../components/paged.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { formatDateTime } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
@@ -113,15 +113,7 @@ export function GroupPage() {
               {t('crm.groupMembers')}
             </Title>
             {canEdit && <MemberPicker group={g} memberIds={new Set(rows.map((m) => m.id))} />}
-            {members.isLoading ? (
-              <Loading />
-            ) : members.error ? (
-              <ErrorState error={members.error} />
-            ) : rows.length === 0 ? (
-              <Text c="dimmed" mt="md">
-                {t('crm.groupEmpty')}
-              </Text>
-            ) : (
+            <ListBody query={members} empty={rows.length === 0} emptyText={t('crm.groupEmpty')}>
               <Table verticalSpacing="xs" mt="md">
                 <Table.Tbody>
                   {rows.map((m) => (
@@ -151,7 +143,7 @@ export function GroupPage() {
                   ))}
                 </Table.Tbody>
               </Table>
-            )}
+            </ListBody>
             <LoadMore list={members} testId="group-members-more" />
           </Card>
           <Card withBorder mt="md">

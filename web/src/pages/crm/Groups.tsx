@@ -5,8 +5,8 @@ import { useNavigate } from 'react-router';
 import { Badge, Button, Card, Group, Modal, SegmentedControl, Select, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
 import { fieldErrors, patch, post } from '../../api/client.js';
-import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
-import { LoadMore, usePagedList } from '../../components/paged.js';
+import { PageHeader, notifyError, useApiMutation } from '../../components/common.js';
+import { ListBody, LoadMore, usePagedList } from '../../components/paged.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { formatWhen } from '../../components/format.js';
 import { useLanguage, useT, type TKey } from '../../i18n/index.js';
@@ -45,15 +45,7 @@ export function GroupsPage() {
             onChange={setKind}
           />
         </Group>
-        {list.isLoading ? (
-          <Loading />
-        ) : list.error ? (
-          <ErrorState error={list.error} />
-        ) : rows.length === 0 ? (
-          <Text c="dimmed" p="md">
-            {t('common.none')}
-          </Text>
-        ) : (
+        <ListBody query={list} empty={rows.length === 0}>
           <Table highlightOnHover verticalSpacing="sm">
             <Table.Thead>
               <Table.Tr>
@@ -93,7 +85,7 @@ export function GroupsPage() {
               ))}
             </Table.Tbody>
           </Table>
-        )}
+        </ListBody>
         <LoadMore list={list} testId="groups-more" />
       </Card>
       {creating && <GroupFormModal onClose={() => setCreating(false)} />}

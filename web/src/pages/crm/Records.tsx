@@ -5,8 +5,8 @@ import { Avatar, Badge, Button, Card, Group, Modal, Select, Stack, Table, Text, 
 import { IconPlus, IconSearch } from '@tabler/icons-react';
 import { useQuery } from '@tanstack/react-query';
 import { fieldErrors, get, post, type Page } from '../../api/client.js';
-import { ErrorState, Loading, PageHeader, notifyError, useApiMutation } from '../../components/common.js';
-import { LoadMore, usePagedList } from '../../components/paged.js';
+import { PageHeader, notifyError, useApiMutation } from '../../components/common.js';
+import { ListBody, LoadMore, usePagedList } from '../../components/paged.js';
 import { useDebounced } from '../../components/useDebounced.js';
 import { useT, type TKey } from '../../i18n/index.js';
 import type { Account, Contact } from './types.js';
@@ -38,15 +38,7 @@ export function RecordsPage({ kind }: { kind: Kind }) {
         <Group p="md">
           <TextInput leftSection={<IconSearch size={16} />} placeholder={t('common.search')} value={q} onChange={(e) => setQ(e.currentTarget.value)} w={360} data-testid="records-search" />
         </Group>
-        {list.isLoading ? (
-          <Loading />
-        ) : list.error ? (
-          <ErrorState error={list.error} />
-        ) : rows.length === 0 ? (
-          <Text c="dimmed" p="md">
-            {t('common.none')}
-          </Text>
-        ) : (
+        <ListBody query={list} empty={rows.length === 0}>
           <Table highlightOnHover verticalSpacing="sm">
             <Table.Thead>
               <Table.Tr>
@@ -113,7 +105,7 @@ export function RecordsPage({ kind }: { kind: Kind }) {
               ))}
             </Table.Tbody>
           </Table>
-        )}
+        </ListBody>
         <LoadMore list={list} />
       </Card>
       {kind === 'contacts' && <SuggestedContacts />}
