@@ -8,8 +8,9 @@
 //     kind's connector, e.g. connectors/imap/watch.ts); a change syncs just that folder in-process
 //     over a second, kept-open connection, so new mail is stored and announced within a second.
 //     Each worker renews a `mail-worker:<id>` heartbeat and holds at most its fair share of the
-//     mailboxes; a watcher restarts when mail.mailbox-changed (run on any worker) bumps the
-//     mailbox's settings_version.
+//     mailboxes; a watcher restarts when the mailbox's settings_version is bumped: by
+//     mail.mailbox-changed (run on any worker), or by a sync that finds the server's folder set
+//     changed (a folder created or removed there), so the watcher then covers the new set.
 // Failures are per mailbox: the state row records the error in plain words and the next attempt
 // time (exponential backoff); auth failures mark the mailbox "needs re-auth" and stop retrying.
 import type { Platform } from '../../platform/index.js';
@@ -55,13 +56,6 @@ interface Live {
   retryAt: number;
   failures: number;
   starting: boolean;
-  /** What the watcher covers: the folder selection it started from, and the paths that gave. */
-  watched: { allFolders: boolean; selected: string[]; paths: string } | null;
-}
-
-/** Folders a watcher covers: selectable rows still on the server, all or the selected ones. */
-function watchedPaths(rows: { path: string; selectable: number }[], sel: { allFolders: boolean; selected: string[] }): string[] {
-  return rows.filter((r) => r.selectable === 1 && (sel.allFolders || sel.selected.includes(r.path))).map((r) => r.path);
 }
 
 export function createEngine(
@@ -263,30 +257,6 @@ export function createEngine(
    * restart its watcher here, with the new folders and password. Compared on every tick, so it
    * needs no message between workers and nothing is missed while one is down.
    */
-  /**
-   * A folder created (or removed) on the server reaches the folder rows with the next full sync;
-   * a watcher started before that does not cover it. Compared on every tick, like the settings
-   * version: when the folders a watcher should cover differ from what it covers, it restarts.
-   */
-  async function checkFolders() {
-    const ids = [...live.entries()].filter(([, l]) => l.watcher && l.watched).map(([id]) => id);
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const rows = await db.selectFrom('mail_folders').select(['mailbox_id', 'path', 'selectable']).where('mailbox_id', 'in', chunk).where('on_server', '=', 1).execute();
-      const byMailbox = new Map<string, typeof rows>();
-      for (const r of rows) byMailbox.set(r.mailbox_id, [...(byMailbox.get(r.mailbox_id) ?? []), r]);
-      for (const id of chunk) {
-        const l = live.get(id);
-        if (!l?.watcher || !l.watched) continue;
-        const now = watchedPaths(byMailbox.get(id) ?? [], l.watched).sort().join('\n');
-        if (now !== l.watched.paths) {
-          logger.info({ mailboxId: id }, 'mail: folders changed on the server; restarting the live connection to cover them');
-          await stopLive(id);
-        }
-      }
-    }
-  }
-
   async function checkVersions() {
     const ids = [...live.entries()].filter(([, l]) => l.watcher).map(([id]) => id);
     if (ids.length === 0) return;
@@ -318,9 +288,7 @@ export function createEngine(
     // a settings change that flag is only updated by the next full sync, which may run later.
     const s = conn.mailbox.settings;
     const rows = await db.selectFrom('mail_folders').select(['path', 'selectable']).where('mailbox_id', '=', mailboxId).where('on_server', '=', 1).execute();
-    const sel = { allFolders: s.allFolders, selected: [...s.selectedFolders] };
-    const paths = watchedPaths(rows, sel);
-    l.watched = { ...sel, paths: [...paths].sort().join('\n') };
+    const paths = rows.filter((r) => r.selectable === 1 && (s.allFolders || s.selectedFolders.includes(r.path))).map((r) => r.path);
     const inboxSelected = s.allFolders || s.selectedFolders.includes('INBOX') || paths.includes('INBOX');
     const idleFolder = inboxSelected ? 'INBOX' : paths[0];
     if (!idleFolder) return; // nothing selected (yet); the first full sync creates the folder rows
@@ -426,7 +394,6 @@ export function createEngine(
           }
         }
         await checkVersions();
-        await checkFolders();
         await leases.acquire(`${WORKER_LEASE_PREFIX}${platform.instanceId}`, platform.instanceId, leaseTtl);
         const cap = fairShare(syncable.length, await liveWorkers());
         for (const mb of syncable) {
@@ -440,7 +407,7 @@ export function createEngine(
             continue;
           }
           if (!l) {
-            l = { watcher: null, version: 0, work: null, dirty: new Set(), timer: null, retryAt: 0, failures: 0, starting: false, watched: null };
+            l = { watcher: null, version: 0, work: null, dirty: new Set(), timer: null, retryAt: 0, failures: 0, starting: false };
             live.set(mb.id, l);
           }
           if (!l.watcher && !l.starting && Date.now() >= l.retryAt) queueStart(mb.id, l);

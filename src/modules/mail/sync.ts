@@ -149,10 +149,14 @@ export function createSyncer(deps: SyncerDeps) {
     const existing = await db.selectFrom('mail_folders').selectAll().where('mailbox_id', '=', mailboxId).execute();
     const byPath = new Map(existing.map((f) => [f.path, f]));
     const now = nowIso();
+    // A folder appearing on or leaving the server (not the first listing) changes what the live
+    // watcher must cover: said through the same version the settings use (engine.ts).
+    let folderSetChanged = false;
     for (const f of list) {
       // A parent never implies its children: only exact paths count.
       const selected = f.selectable && (s.allFolders || s.selectedFolders.includes(f.path)) ? 1 : 0;
       const row = byPath.get(f.path);
+      if (!row || row.on_server !== 1) folderSetChanged = existing.length > 0;
       if (!row) {
         await db
           .insertInto('mail_folders')
@@ -166,9 +170,17 @@ export function createSyncer(deps: SyncerDeps) {
     const onServer = new Set(list.map((f) => f.path));
     for (const row of existing) {
       if (!onServer.has(row.path) && row.on_server === 1) {
+        folderSetChanged = true;
         await db.updateTable('mail_folders').set({ on_server: 0, uidvalidity: null, last_uid: 0, highest_modseq: null, loaded_since: null, updated_at: now }).where('id', '=', row.id).execute();
         await store.dropFolderLocations(mailboxId, row.path, null);
       }
+    }
+    if (folderSetChanged) {
+      await db
+        .updateTable('mail_sync_state')
+        .set((eb) => ({ settings_version: eb('settings_version', '+', 1) }))
+        .where('mailbox_id', '=', mailboxId)
+        .execute();
     }
   }
 
